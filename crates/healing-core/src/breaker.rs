@@ -194,25 +194,33 @@ impl Breaker {
         }
     }
 
-    /// Feeds the events that the passage of time alone produces.
+    /// Feeds the events that the passage of time alone produces, each stamped with the moment it
+    /// happened (a trial that expired at 10:05 re-opened the breaker at 10:05, not when someone looked).
     fn advance_time(&mut self, now: SystemTime, cfg: &BreakerConfig) {
-        let elapsed = |since: Option<SystemTime>, wait| match since {
-            Some(at) => now.duration_since(at).is_ok_and(|d| d >= wait),
-            None => true,
-        };
-        match self.phase() {
-            Phase::Open if elapsed(self.opened_at, cfg.cooldown) => {
-                self.apply(Event::CooldownElapsed, now);
-            }
-            Phase::Trial if elapsed(self.trial_started_at, cfg.cooldown) => {
-                self.apply(Event::TrialExpired, now);
-            }
-            Phase::Closed
-                if self.failures > 0 && elapsed(self.last_failure_at, cfg.reset_after) =>
-            {
-                self.apply(Event::QuietPeriodElapsed, now);
-            }
-            _ => {}
+        // Each step moves forward in the table; four bounds any chain (trial → open → half-open).
+        for _ in 0..4 {
+            let due = |since: Option<SystemTime>, wait| {
+                let at = since.and_then(|s| s.checked_add(wait)).unwrap_or(now);
+                (at <= now).then_some(at)
+            };
+            let (event, at) = match self.phase() {
+                Phase::Open => match due(self.opened_at, cfg.cooldown) {
+                    Some(at) => (Event::CooldownElapsed, at),
+                    None => return,
+                },
+                Phase::Trial => match due(self.trial_started_at, cfg.cooldown) {
+                    Some(at) => (Event::TrialExpired, at),
+                    None => return,
+                },
+                Phase::Closed if self.failures > 0 => {
+                    match due(self.last_failure_at, cfg.reset_after) {
+                        Some(at) => (Event::QuietPeriodElapsed, at),
+                        None => return,
+                    }
+                }
+                _ => return,
+            };
+            self.apply(event, at);
         }
     }
 
