@@ -1,6 +1,9 @@
 //! The safety policy deciding on real incidents: what may be installed, which paths may be created, and
 //! that no log line can steer either outside the configuration.
 
+// Test helpers outside #[test] fns unwrap too: a failed fixture set-up should fail the test loudly.
+#![allow(clippy::unwrap_used)]
+
 use healing_core::config::FixesConfig;
 use healing_core::fix::FixAction;
 use healing_core::incident::{Detail, Incident};

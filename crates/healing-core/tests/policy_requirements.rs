@@ -1,5 +1,8 @@
 //! The requirements files the policy trusts: real-world tricky files on disk, and the PEP 440 subset.
 
+// Test helpers outside #[test] fns unwrap too: a failed fixture set-up should fail the test loudly.
+#![allow(clippy::unwrap_used)]
+
 use healing_core::requirements::{
     RequirementsError, parse_file, parse_file_with_warnings, version_satisfies,
 };

@@ -25,7 +25,14 @@ pub(crate) fn resolve(path: &Path) -> Result<PathBuf, String> {
         };
         for comp in &comps[split..] {
             match comp {
-                Component::Normal(name) => resolved.push(name),
+                Component::Normal(name) => {
+                    resolved.push(name);
+                    // It exists yet could not be canonicalised: a dangling symlink (whose target the
+                    // kernel would create, wherever it points) or an unreadable entry.
+                    if resolved.symlink_metadata().is_ok() {
+                        return Err("dangling symlink or unreadable path component".into());
+                    }
+                }
                 Component::CurDir => {}
                 Component::ParentDir => {
                     return Err("`..` below a directory that does not exist yet".into());
@@ -65,5 +72,7 @@ mod tests {
         assert_eq!(resolve(&dir.path().join("a/../x")).unwrap(), root.join("x"));
         assert!(resolve(&dir.path().join("missing/../../etc")).is_err());
         assert!(resolve(Path::new("relative/path")).is_err());
+        std::os::unix::fs::symlink("/nonexistent-target", root.join("dangling")).unwrap();
+        assert!(resolve(&root.join("dangling/x")).is_err());
     }
 }
