@@ -8,7 +8,7 @@
 use crate::fix::FixAction;
 use crate::policy::Policy;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +57,9 @@ pub struct Executor {
     install_command: Vec<String>,
     /// Bound of one installer run.
     timeout: Duration,
+    /// Working directory of the installer: the config file's directory, so relative arguments in
+    /// `install_command` (`--find-links wheels`) mean the same thing wherever the binary was started.
+    cwd: Option<PathBuf>,
 }
 
 impl Executor {
@@ -66,7 +69,14 @@ impl Executor {
             policy,
             install_command,
             timeout,
+            cwd: None,
         }
+    }
+
+    /// Runs the installer in `dir` (normally the config base directory).
+    pub fn with_cwd(mut self, dir: impl Into<PathBuf>) -> Executor {
+        self.cwd = Some(dir.into());
+        self
     }
 
     /// Executes one action. Never panics; every failure is an outcome.
@@ -93,7 +103,11 @@ impl Executor {
                 detail: "fixes.install_command is empty".into(),
             };
         };
-        let mut child = match Command::new(program)
+        let mut command = Command::new(program);
+        if let Some(dir) = &self.cwd {
+            command.current_dir(dir);
+        }
+        let mut child = match command
             .args(args)
             .arg(requirement)
             .stdin(Stdio::null())
