@@ -40,7 +40,7 @@ fn relative_paths_resolve_against_the_config_files_directory() {
         c.fixes.create_path_roots,
         [conf_dir.join("data"), PathBuf::from("/var/tmp/absolute")]
     );
-    assert_eq!(c.prevention.disk_paths, [conf_dir.clone()]);
+    assert_eq!(c.prevention.disk_paths, std::slice::from_ref(&conf_dir));
     assert_eq!(c.recovery.required_paths, [conf_dir.join("data/input")]);
 }
 
@@ -62,12 +62,19 @@ fn with_no_config_file_the_defaults_are_used_and_flagged() {
     assert_eq!(loaded.path, None);
     assert_eq!(loaded.base_dir, tmp.path());
     assert_eq!(loaded.config.state_dir, tmp.path().join("state"));
-    let mut expected = Config::default();
-    expected.state_dir = loaded.config.state_dir.clone();
-    expected.fixes = loaded.config.fixes.clone();
-    expected.prevention.disk_paths = loaded.config.prevention.disk_paths.clone();
-    assert_eq!(loaded.config, expected);
-    assert_eq!(loaded.config.restart, Config::default().restart);
+    let (c, d) = (&loaded.config, Config::default());
+    assert_eq!(
+        (&c.self_healing, &c.restart, &c.breaker),
+        (&d.self_healing, &d.restart, &d.breaker)
+    );
+    assert_eq!((&c.alerts, &c.recovery), (&d.alerts, &d.recovery));
+    assert!(c.agents.is_empty() && c.patterns.is_empty());
+    assert_eq!(
+        c.fixes.requirements,
+        Some(tmp.path().join("requirements.txt"))
+    );
+    assert_eq!(c.fixes.create_path_roots[0], tmp.path().join("data"));
+    assert_eq!(c.prevention.disk_paths, [tmp.path()]);
 }
 
 #[test]
