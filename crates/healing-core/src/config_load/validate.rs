@@ -4,10 +4,12 @@
 //! binary can then trust the config (style principle 5: validate once at start-up).
 
 use super::keypath::KeyPath;
+use super::rules::{
+    argv, at_least, env_name, is_env_name, is_name, non_empty_path, non_zero, url_with_scheme,
+};
 use crate::config::{AgentConfig, Config, PatternConfig, ServiceConfig};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 /// Compiled size limit of one user regex: a pattern runs against every log line of every agent.
@@ -25,7 +27,7 @@ pub(crate) struct Report {
 }
 
 impl Report {
-    fn problem(&mut self, key: KeyPath, message: impl Into<String>) {
+    pub(crate) fn problem(&mut self, key: KeyPath, message: impl Into<String>) {
         self.problems.push((key, message.into()));
     }
 }
@@ -325,78 +327,4 @@ fn service<'a>(r: &mut Report, at: &KeyPath, s: &'a ServiceConfig, seen: &mut BT
     }
     non_zero(r, at.key("timeout"), s.timeout);
     non_zero(r, at.key("wake_timeout"), s.wake_timeout);
-}
-
-/// Agent names end up in file names, metric labels and alert titles.
-pub(crate) fn is_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-}
-
-fn is_env_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-fn env_name(r: &mut Report, key: KeyPath, name: &str) {
-    if !is_env_name(name) {
-        r.problem(
-            key,
-            format!("{name:?} is not a valid environment variable name"),
-        );
-    }
-}
-
-fn argv(r: &mut Report, key: KeyPath, argv: &[String]) {
-    match argv.first() {
-        None => r.problem(
-            key,
-            "must not be empty: give the program and its arguments as a list",
-        ),
-        Some(program) if program.trim().is_empty() => r.problem(key.index(0), "empty program name"),
-        Some(_) => {}
-    }
-}
-
-fn non_empty_path(r: &mut Report, key: KeyPath, path: &Path) {
-    if path.as_os_str().is_empty() {
-        r.problem(key, "empty path");
-    }
-}
-
-fn non_zero(r: &mut Report, key: KeyPath, d: Duration) {
-    if d.is_zero() {
-        r.problem(key, "must be longer than zero");
-    }
-}
-
-fn at_least(r: &mut Report, key: KeyPath, value: u64, min: u64) {
-    if value < min {
-        r.problem(key, format!("must be at least {min}, got {value}"));
-    }
-}
-
-/// A URL with one of `schemes` (and a host when `host` is set). The URL itself is never echoed: it may
-/// carry credentials.
-fn url_with_scheme(r: &mut Report, key: KeyPath, raw: &str, schemes: &[&str], host: bool) {
-    match url::Url::parse(raw) {
-        Err(e) => r.problem(key, format!("not a valid URL: {e}")),
-        Ok(u) if !schemes.contains(&u.scheme()) => r.problem(
-            key,
-            format!(
-                "scheme must be one of {}, got {:?}",
-                schemes.join(", "),
-                u.scheme()
-            ),
-        ),
-        Ok(u) if host && u.host_str().is_none_or(str::is_empty) => {
-            r.problem(key, "URL has no host")
-        }
-        Ok(_) => {}
-    }
 }
