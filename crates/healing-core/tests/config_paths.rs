@@ -143,3 +143,13 @@ fn a_huge_file_is_refused_without_being_parsed() {
         found[0].message
     );
 }
+
+#[test]
+fn a_bad_env_override_on_defaults_blames_the_variable_not_a_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = load_with(None, tmp.path(), &env_of(&[("PORT", "http")])).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "(built-in defaults): PORT: expected a port number 1-65535, got \"http\""
+    );
+}

@@ -8,6 +8,9 @@ use super::{
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// How problems are labelled when no file was read.
+pub const DEFAULTS_LABEL: &str = "(built-in defaults)";
+
 /// Loads the config with the process environment and working directory.
 pub fn load(explicit: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
     let cwd = std::env::current_dir().map_err(|source| ConfigError::Io {
@@ -40,7 +43,14 @@ pub fn load_with(
     let src = match read_bounded(&path) {
         Ok(src) => src,
         Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
-            let mut loaded = load_from_str("", None, cwd, env)?;
+            // Only env overrides can be wrong here; there is no file to blame.
+            let mut loaded = load_from_str("", None, cwd, env).map_err(|e| match e {
+                ConfigError::Invalid { problems, .. } => ConfigError::Invalid {
+                    path: DEFAULTS_LABEL.into(),
+                    problems,
+                },
+                other => other,
+            })?;
             loaded.used_defaults = true;
             return Ok(loaded);
         }

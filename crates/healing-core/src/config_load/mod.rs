@@ -28,7 +28,7 @@ mod rules;
 mod validate;
 
 pub use env::{EnvLookup, render_mode};
-pub use find::{load, load_with};
+pub use find::{DEFAULTS_LABEL, load, load_with};
 pub use validate::{REGEX_MAX_LEN, REGEX_SIZE_LIMIT};
 
 use crate::config::Config;
@@ -105,7 +105,13 @@ pub enum ConfigError {
 }
 
 fn render_problems(path: &str, problems: &[Problem]) -> String {
-    let lines: Vec<String> = problems.iter().map(|p| format!("{path}:{p}")).collect();
+    let lines: Vec<String> = problems
+        .iter()
+        .map(|p| match p.line {
+            Some(_) => format!("{path}:{p}"),
+            None => format!("{path}: {p}"),
+        })
+        .collect();
     lines.join("\n")
 }
 
