@@ -91,7 +91,10 @@ impl Cgroup {
         let v1_dir = |controller: &str, mount: &str| {
             let rel = own
                 .lines()
-                .filter_map(|l| l.splitn(3, ':').nth(1).zip(l.splitn(3, ':').nth(2)))
+                .filter_map(|l| {
+                    let mut fields = l.splitn(3, ':').skip(1);
+                    fields.next().zip(fields.next())
+                })
                 .find(|(ctrls, _)| ctrls.split(',').any(|c| c == controller))
                 .map_or("/", |(_, path)| path);
             existing_or_root(&cgroup_root.join(mount), rel)
