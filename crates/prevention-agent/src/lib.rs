@@ -15,4 +15,5 @@ pub mod cgroup;
 pub mod disk;
 pub mod measure;
 pub mod procfs;
+pub mod suggestions;
 pub mod thresholds;
