@@ -15,5 +15,6 @@ pub mod cgroup;
 pub mod disk;
 pub mod measure;
 pub mod procfs;
+pub mod state_doc;
 pub mod suggestions;
 pub mod thresholds;

@@ -14,10 +14,10 @@ pub struct Tracker {
     /// Consecutive samples over the threshold while not yet raised.
     pub over_count: u32,
     /// When the current run of over-threshold samples began.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "crate::state_doc::rfc3339_opt")]
     pub over_since: Option<SystemTime>,
     /// Set while the warning is raised: since when it has held.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "crate::state_doc::rfc3339_opt")]
     pub active_since: Option<SystemTime>,
 }
 
