@@ -12,6 +12,7 @@
 //! | [`thresholds`] | the warning episode state machine (sustained, hysteresis) |
 
 pub mod cgroup;
+pub mod checks;
 pub mod disk;
 pub mod measure;
 pub mod procfs;
