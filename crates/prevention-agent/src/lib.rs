@@ -10,12 +10,18 @@
 //! | [`cgroup`], [`procfs`], [`disk`] | readers taking a root path (fixture trees in tests) |
 //! | [`measure`] | readings turned into percentages against the right budget |
 //! | [`thresholds`] | the warning episode state machine (sustained, hysteresis) |
+//! | [`checks`], [`deps_check`] | configuration, environment and dependency pre-checks |
+//! | [`suggestions`] | which agent holds the memory, which files hold the disk |
+//! | [`pass`], [`state_doc`], [`run`] | one pass, its state document, and the loop around it |
 
 pub mod cgroup;
 pub mod checks;
+pub mod deps_check;
 pub mod disk;
 pub mod measure;
+pub mod pass;
 pub mod procfs;
+pub mod run;
 pub mod state_doc;
 pub mod suggestions;
 pub mod thresholds;

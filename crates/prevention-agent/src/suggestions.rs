@@ -145,7 +145,7 @@ pub fn largest_under(roots: &[PathBuf], limits: WalkLimits) -> DiskSuggestions {
             .then(b.bytes.cmp(&a.bytes))
     });
     files.truncate(limits.top);
-    dirs.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.bytes));
     dirs.truncate(limits.top);
     DiskSuggestions {
         files,
