@@ -34,3 +34,48 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A Slack-style webhook on 127.0.0.1 that records every `text` it receives.
+pub struct Webhook {
+    pub url: String,
+    pub texts: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Webhook {
+    pub async fn start() -> Webhook {
+        use axum::{Json, Router, extract::State, routing::post};
+        let texts: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+        let app = Router::new()
+            .route(
+                "/hook",
+                post(
+                    |State(t): State<std::sync::Arc<std::sync::Mutex<Vec<String>>>>,
+                     Json(body): Json<serde_json::Value>| async move {
+                        let text = body["text"].as_str().unwrap_or_default().to_string();
+                        t.lock().unwrap().push(text);
+                        "ok"
+                    },
+                ),
+            )
+            .with_state(texts.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Webhook {
+            url: format!("http://{addr}/hook"),
+            texts,
+        }
+    }
+
+    /// Everything received so far, drained, with the sender's HTML escaping undone.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.texts.lock().unwrap())
+            .into_iter()
+            .map(|t| {
+                t.replace("&gt;", ">")
+                    .replace("&lt;", "<")
+                    .replace("&amp;", "&")
+            })
+            .collect()
+    }
+}
