@@ -1,5 +1,7 @@
 //! Resource readings against fixture trees written like real v1 and v2 hosts, and against this machine.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
 mod common;
 
 use common::{copy_fixture, fixture};

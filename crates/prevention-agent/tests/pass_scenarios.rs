@@ -1,6 +1,8 @@
 //! Whole passes over fixture cgroup trees: sustained warnings alert once with the top agent named,
 //! recover with a message, OOM kills and failing checks alert once, episodes survive a restart.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
 mod common;
 
 use common::{Webhook, copy_fixture};

@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: fixture locations and copies.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
