@@ -1,6 +1,6 @@
 //! Real HTTP servers on 127.0.0.1 that behave like the things auto-recovery talks to: services that sleep,
 //! stay down or flap; Render's API (auth, cursor pagination, rate limits); an alert webhook.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)] // test support: a failed set-up should panic
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
