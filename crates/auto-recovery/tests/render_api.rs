@@ -20,7 +20,7 @@ fn client(base: &str, key: &str, page_limit: u32) -> RenderClient {
         },
         key,
     )
-    .unwrap()
+    .expect("client builds")
 }
 
 #[tokio::test]
