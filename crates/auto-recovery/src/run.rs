@@ -144,6 +144,14 @@ pub async fn run_with(
         }
     };
 
+    // Deliver what the last pass queued before stopping the worker; anything still unsent stays in the
+    // outbox for the next run.
+    if tokio::time::timeout(ALERT_DRAIN, ctx.alerts.flush())
+        .await
+        .is_err()
+    {
+        tracing::warn!("alert delivery did not finish in time");
+    }
     alert_stop.cancel();
     if tokio::time::timeout(ALERT_DRAIN, alert_task).await.is_err() {
         tracing::warn!("alerts still queued at exit stay in the outbox for the next run");
