@@ -31,6 +31,10 @@ pub struct PassContext {
     pub render: Option<RenderClient>,
     /// Creates missing paths (and installs dependencies) through the fix policy.
     pub executor: Arc<Executor>,
+    /// The agents' interpreter (`[prevention] python`), asked for its installed distributions.
+    pub python: String,
+    /// The requirements file (`[fixes] requirements`), resolved.
+    pub requirements: Option<std::path::PathBuf>,
     /// Reads env vars (names only ever leave this function).
     pub env: Arc<EnvFn>,
     /// Where alerts go.

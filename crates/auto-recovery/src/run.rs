@@ -92,6 +92,8 @@ pub async fn run_with(
             .map_err(|e| anyhow::anyhow!("building the HTTP client: {}", e.without_url()))?,
         render: render_client(&config.recovery.render, env.as_ref())?,
         executor: Arc::new(executor),
+        python: config.prevention.python.clone(),
+        requirements: config.fixes.requirements.clone(),
         env,
         alerts,
         clock,
