@@ -106,7 +106,7 @@ mod tests {
         assert!(allowed.is_dir());
         assert!(matches!(&checks[1], PathCheck::Missing { path, .. } if path == &outside));
         assert!(!outside.exists());
-        let again = ensure_paths(&[allowed.clone()], &executor).await;
+        let again = ensure_paths(std::slice::from_ref(&allowed), &executor).await;
         assert_eq!(again[0], PathCheck::Present(allowed));
     }
 }

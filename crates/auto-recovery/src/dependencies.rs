@@ -28,7 +28,13 @@ pub async fn check(ctx: &PassContext, env: &mut EnvironmentStatus, report: &mut 
     let requirements = match healing_core::requirements::parse_file(path) {
         Ok(reqs) => reqs,
         Err(err) => {
-            problem(ctx, report, env, Severity::High, format!("requirements unreadable: {err}"));
+            problem(
+                ctx,
+                report,
+                env,
+                Severity::High,
+                format!("requirements unreadable: {err}"),
+            );
             return;
         }
     };
@@ -45,22 +51,37 @@ pub async fn check(ctx: &PassContext, env: &mut EnvironmentStatus, report: &mut 
     let mut still_missing = Vec::new();
     for result in dependencies::install_missing(&found, &ctx.executor).await {
         match &result.outcome {
-            FixOutcome::Succeeded { .. } => report.fixed.push(format!("installed {}", result.requirement)),
+            FixOutcome::Succeeded { .. } => report
+                .fixed
+                .push(format!("installed {}", result.requirement)),
             FixOutcome::NotNeeded => {}
-            FixOutcome::Failed { detail } => still_missing.push(format!("{} (install failed: {detail})", result.requirement)),
-            FixOutcome::Refused { reason } => still_missing.push(format!("{} (not installed: {reason})", result.requirement)),
+            FixOutcome::Failed { detail } => {
+                still_missing.push(format!("{} (install failed: {detail})", result.requirement))
+            }
+            FixOutcome::Refused { reason } => {
+                still_missing.push(format!("{} (not installed: {reason})", result.requirement))
+            }
         }
     }
     let total = found.checks.len();
     if still_missing.is_empty() {
-        env.dependencies = Some(format!("{total} requirements checked against {} {}", found.python, found.python_version));
+        env.dependencies = Some(format!(
+            "{total} requirements checked against {} {}",
+            found.python, found.python_version
+        ));
     } else {
         let line = format!("missing dependencies: {}", still_missing.join("; "));
         problem(ctx, report, env, Severity::High, line);
     }
 }
 
-fn problem(ctx: &PassContext, report: &mut PassReport, env: &mut EnvironmentStatus, severity: Severity, line: String) {
+fn problem(
+    ctx: &PassContext,
+    report: &mut PassReport,
+    env: &mut EnvironmentStatus,
+    severity: Severity,
+    line: String,
+) {
     ctx.alert(
         "recovery:dependencies".into(),
         severity,

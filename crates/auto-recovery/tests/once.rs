@@ -19,7 +19,7 @@ struct Run {
 /// Writes `healing.toml` into `dir` and runs the binary once with a clean environment plus `env`.
 async fn run_once(dir: &Path, toml: &str, env: &[(&str, &str)]) -> Run {
     let config = dir.join("healing.toml");
-    std::fs::write(&config, toml).unwrap();
+    std::fs::write(&config, toml).expect("config written");
     let state_dir = dir.join("state");
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_auto-recovery"));
     cmd.env_clear()
@@ -34,7 +34,7 @@ async fn run_once(dir: &Path, toml: &str, env: &[(&str, &str)]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().await.unwrap();
+    let out = cmd.output().await.expect("the binary runs");
     let state_path: PathBuf = state_dir.join("render_recovery_state.json");
     let state_text = std::fs::read_to_string(&state_path).unwrap_or_default();
     Run {
@@ -292,4 +292,31 @@ async fn a_service_render_suspended_for_crashlooping_is_reported() {
         run.state["render"]["services"]["srv-loop"]["suspended"],
         true
     );
+}
+
+#[tokio::test]
+async fn a_missing_dependency_goes_through_the_shared_check_and_the_policy_installer() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        "pip\nnosuchdist-for-recovery-test==1.0.0\n",
+    )
+    .unwrap();
+    let toml = "[fixes]\nrequirements = \"requirements.txt\"\ninstall_command = [\"false\"]\n\
+                [prevention]\npython = \"python3\"\n\
+                [recovery]\ncheck_self = false\ncheck_dependencies = true\n";
+
+    let run = run_once(dir.path(), toml, &[]).await;
+
+    assert_eq!(run.code, 1, "{}", run.output);
+    let deps = run.state["environment"]["dependencies"].as_str().unwrap();
+    assert!(
+        deps.contains("nosuchdist-for-recovery-test==1.0.0"),
+        "{deps}"
+    );
+    assert!(
+        deps.contains("install failed"),
+        "the allowed, pinned install was tried: {deps}"
+    );
+    assert!(!deps.contains("pip "), "pip itself is installed: {deps}");
 }
