@@ -25,7 +25,7 @@ pub use file_backend::FileBackend;
 pub use instances::{DEFAULT_NAMESPACE, instance_id, namespace};
 pub use keyvalue::{KeyValueBackend, KeyValueOptions, StoreHealth};
 pub use lock::WriterLock;
-pub use open::{StateGuard, open_state, open_state_reader};
+pub use open::{StateGuard, open_state, open_state_reader, open_state_with};
 pub use store::{ReadOutcome, StateStore, rfc3339};
 
 use std::path::PathBuf;

@@ -37,11 +37,21 @@ pub fn open_state(
     owner: &str,
     clock: SharedClock,
 ) -> Result<(Arc<StateStore>, StateGuard), StateError> {
+    open_state_with(config, owner, clock, KeyValueOptions::from_env())
+}
+
+/// [`open_state`] with explicit Key Value options (namespace, instance, lease timing).
+pub fn open_state_with(
+    config: &Config,
+    owner: &str,
+    clock: SharedClock,
+    options: KeyValueOptions,
+) -> Result<(Arc<StateStore>, StateGuard), StateError> {
     match &config.state_url {
         Some(url) => {
             let backend = Arc::new(KeyValueBackend::connect(
                 url,
-                KeyValueOptions::from_env(),
+                options,
                 clock.clone(),
                 Some(owner),
             )?);
