@@ -91,6 +91,9 @@ mod tests {
     fn ids_keep_only_key_safe_characters_and_stay_bounded() {
         assert_eq!(sanitize(" srv-abc:1/x ").as_deref(), Some("srv-abc_1_x"));
         assert_eq!(sanitize("   "), None);
-        assert_eq!(sanitize(&"a".repeat(500)).map(|s| s.len()), Some(MAX_ID_LEN));
+        assert_eq!(
+            sanitize(&"a".repeat(500)).map(|s| s.len()),
+            Some(MAX_ID_LEN)
+        );
     }
 }

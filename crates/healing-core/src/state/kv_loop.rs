@@ -145,7 +145,11 @@ pub(crate) async fn run(
 /// lost them, and rewriting identical bytes is harmless.
 fn requeue_owned(shared: &Shared) {
     let mut docs = shared.docs();
-    let owned: Vec<_> = docs.owned.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let owned: Vec<_> = docs
+        .owned
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     for (doc, bytes) in owned {
         docs.pending.entry(doc).or_insert(bytes);
     }
@@ -195,7 +199,11 @@ async fn tick(
             return Ok(());
         }
         let mut docs = shared.docs();
-        if docs.pending.get(&doc).is_some_and(|p| Arc::ptr_eq(p, &bytes)) {
+        if docs
+            .pending
+            .get(&doc)
+            .is_some_and(|p| Arc::ptr_eq(p, &bytes))
+        {
             docs.pending.remove(&doc);
         }
     }
@@ -241,11 +249,13 @@ pub(crate) async fn fetch_all(
         .collect())
 }
 
-/// Renames `key` to `base` (or `base-1`, `base-2`, ...): never over an earlier set-aside copy.
+/// Moves `key` to `base` (or `base-1`, `base-2`, ...), never over an earlier set-aside copy. With `copy`
+/// (bytes this process holds that may not be stored yet) those bytes are set aside and `key` deleted.
 pub(crate) async fn rename_aside(
     conn: &mut MultiplexedConnection,
     key: &str,
     base: &str,
+    copy: Option<Vec<u8>>,
 ) -> Result<String, RedisError> {
     for n in 0..1000u32 {
         let to = if n == 0 {
@@ -253,11 +263,27 @@ pub(crate) async fn rename_aside(
         } else {
             format!("{base}-{n}")
         };
-        let moved: bool = redis::cmd("RENAMENX")
-            .arg(key)
-            .arg(&to)
-            .query_async(conn)
-            .await?;
+        let moved: bool = match &copy {
+            Some(bytes) => {
+                let set: Option<String> = redis::cmd("SET")
+                    .arg(&to)
+                    .arg(bytes.as_slice())
+                    .arg("NX")
+                    .query_async(conn)
+                    .await?;
+                if set.is_some() {
+                    redis::cmd("DEL").arg(key).query_async::<()>(conn).await?;
+                }
+                set.is_some()
+            }
+            None => {
+                redis::cmd("RENAMENX")
+                    .arg(key)
+                    .arg(&to)
+                    .query_async(conn)
+                    .await?
+            }
+        };
         if moved {
             return Ok(to);
         }

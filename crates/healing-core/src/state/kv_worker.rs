@@ -30,7 +30,10 @@ impl Keys {
         format!("healing:{}:{instance}:{doc}", self.namespace)
     }
     pub fn lease(&self, owner: &str) -> String {
-        format!("healing:{}:~lease:{}:{owner}", self.namespace, self.instance)
+        format!(
+            "healing:{}:~lease:{}:{owner}",
+            self.namespace, self.instance
+        )
     }
     pub fn registry(&self) -> String {
         format!("healing:{}:~instances", self.namespace)
@@ -133,7 +136,9 @@ pub(crate) fn start(
     let s = shared.clone();
     let c = client.clone();
     shared.bounded("connect", async move { kv_loop::claim(&s, &c).await })??;
-    shared.handle.spawn(kv_loop::run(shared.clone(), client, done_tx));
+    shared
+        .handle
+        .spawn(kv_loop::run(shared.clone(), client, done_tx));
     Ok(shared)
 }
 
@@ -193,15 +198,27 @@ impl Shared {
         self.docs().pending.len()
     }
     pub fn now_ms(&self) -> u64 {
-        let since = self.clock.now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let since = self
+            .clock
+            .now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
     }
 
     pub fn put(&self, doc: &str, bytes: &[u8]) -> Result<(), StateError> {
         if self.stop.is_cancelled() || self.lease_lost.load(Ordering::SeqCst) {
             return Err(StateError::LeaseLost {
-                owner: self.lease.as_ref().map(|l| l.owner.clone()).unwrap_or_default(),
-                key: self.lease.as_ref().map(|l| l.key.clone()).unwrap_or_default(),
+                owner: self
+                    .lease
+                    .as_ref()
+                    .map(|l| l.owner.clone())
+                    .unwrap_or_default(),
+                key: self
+                    .lease
+                    .as_ref()
+                    .map(|l| l.key.clone())
+                    .unwrap_or_default(),
                 doc: doc.to_string(),
             });
         }
@@ -250,8 +267,11 @@ impl Shared {
         let fetched = match self.connection() {
             None => Err(self.error("list instances", "not connected")),
             Some(mut conn) => {
-                let (registry, keys_ns, doc_s) =
-                    (self.keys.registry(), self.keys.namespace.clone(), doc.to_string());
+                let (registry, keys_ns, doc_s) = (
+                    self.keys.registry(),
+                    self.keys.namespace.clone(),
+                    doc.to_string(),
+                );
                 self.command("list instances", async move {
                     kv_loop::fetch_all(&mut conn, &registry, &keys_ns, &doc_s, min).await
                 })
@@ -270,7 +290,8 @@ impl Shared {
 
     pub fn set_aside(&self, doc: &str, suffix: &str) -> Result<String, StateError> {
         let mut docs = self.docs();
-        docs.owned.remove(doc);
+        // A copy written by this process may not be stored yet: set aside the bytes it read.
+        let copy = docs.owned.remove(doc).map(|b| b.to_vec());
         docs.seen.remove(doc);
         docs.pending.remove(doc);
         drop(docs);
@@ -281,7 +302,7 @@ impl Shared {
         let base = format!("{key}.corrupt-{suffix}");
         let action = format!("set aside {key}");
         self.command(&action, async move {
-            kv_loop::rename_aside(&mut conn, &key, &base).await
+            kv_loop::rename_aside(&mut conn, &key, &base, copy).await
         })
     }
 
@@ -332,4 +353,3 @@ impl Shared {
         }
     }
 }
-

@@ -148,6 +148,9 @@ mod tests {
         let a = Lease::new("o", "k".into(), "i", Duration::from_secs(1));
         let b = Lease::new("o", "k".into(), "i", Duration::from_secs(1));
         assert_ne!(a.value, b.value);
-        assert!(a.value.starts_with(&format!("i pid {}", std::process::id())));
+        assert!(
+            a.value
+                .starts_with(&format!("i pid {}", std::process::id()))
+        );
     }
 }

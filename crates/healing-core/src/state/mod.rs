@@ -126,7 +126,9 @@ pub enum StateError {
     },
     /// This process no longer holds its lease (it expired while the store was unreachable and another
     /// process took it, or the store was closed): writing on would interleave two writers.
-    #[error("{owner} lost its state lease {key}; not writing {doc} so that two writers never interleave")]
+    #[error(
+        "{owner} lost its state lease {key}; not writing {doc} so that two writers never interleave"
+    )]
     LeaseLost {
         /// The binary that lost the lease.
         owner: String,

@@ -21,7 +21,7 @@ pub struct Redis {
 
 fn binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("HEALING_TEST_REDIS_SERVER") {
-        return Some(PathBuf::from(p));
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
@@ -116,7 +116,9 @@ fn ping(port: u16) -> bool {
     };
     let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
     let mut buf = [0u8; 16];
-    s.write_all(b"PING\r\n").is_ok() && s.read(&mut buf).is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
+    s.write_all(b"PING\r\n").is_ok()
+        && s.read(&mut buf)
+            .is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
 }
 
 /// A store URL for tests that do not restart the server: CI's shared one, else a private server
@@ -134,7 +136,11 @@ pub fn options(instance: &str) -> KeyValueOptions {
     static N: AtomicU32 = AtomicU32::new(0);
     let lease_ttl = Duration::from_millis(600);
     KeyValueOptions {
-        namespace: format!("t{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)),
+        namespace: format!(
+            "t{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ),
         instance: instance.to_string(),
         lease_ttl,
         age_out: Duration::from_secs(5),
