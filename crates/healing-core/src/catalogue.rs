@@ -218,11 +218,11 @@ impl Catalogue {
         let caps = self.rules[rule].regex.captures(line)?;
         let mut detail = Detail::default();
         Self::fill_from_captures(&self.rules[rule].regex, &caps, &mut detail);
-        if detail.host.is_none() {
-            if let Some((host, port)) = self.host_port(line) {
-                detail.host = Some(host);
-                detail.port = detail.port.or(port);
-            }
+        if detail.host.is_none()
+            && let Some((host, port)) = self.host_port(line)
+        {
+            detail.host = Some(host);
+            detail.port = detail.port.or(port);
         }
         if detail.exception.is_none() {
             detail.exception = self

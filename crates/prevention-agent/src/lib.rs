@@ -12,6 +12,7 @@
 //! | [`thresholds`] | the warning episode state machine (sustained, hysteresis) |
 //! | [`checks`], [`deps_check`] | configuration, environment and dependency pre-checks |
 //! | [`suggestions`] | which agent holds the memory, which files hold the disk |
+//! | [`render_metrics`] | the agents' service as Render's metrics API sees it (when the agents run in another service) |
 //! | [`pass`], [`state_doc`], [`run`] | one pass, its state document, and the loop around it |
 
 pub mod cgroup;
@@ -21,6 +22,7 @@ pub mod disk;
 pub mod measure;
 pub mod pass;
 pub mod procfs;
+pub mod render_metrics;
 pub mod run;
 pub mod state_doc;
 pub mod suggestions;

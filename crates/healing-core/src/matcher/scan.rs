@@ -98,11 +98,8 @@ pub fn scan_bytes(
     max_line: usize,
     on_incident: impl FnMut(Incident),
 ) -> ScanStats {
-    match scan_reader(bytes, catalogue, max_line, on_incident) {
-        Ok(stats) => stats,
-        // Reading from a slice cannot fail.
-        Err(_) => ScanStats::default(),
-    }
+    // Reading from a slice cannot fail.
+    scan_reader(bytes, catalogue, max_line, on_incident).unwrap_or_default()
 }
 
 /// Complete lines (`region` ends with `'\n'`): jump from prefilter hit to prefilter hit while no
