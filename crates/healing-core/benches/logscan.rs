@@ -2,11 +2,12 @@
 //!
 //! The corpus is made by `../shared/bench/logscan/gen_corpus.py` (see `scripts/bench/logscan.sh`, which
 //! also runs the ripgrep yardstick). Env: `LOGSCAN_CORPUS` (default `/tmp/logscan/corpus-1g.log`),
-//! `LOGSCAN_RUNS` (default 5). Prints one line per run, the median, and the incidents per kind against
+//! `LOGSCAN_RUNS` (default 5), `LOGSCAN_MODE` (`file`, the default: [`scan_file`], on all cores as
+//! `self-healing-agent scan` does; `reader`: the one-thread [`scan_reader`]). Prints one line per run, the median, and the incidents per kind against
 //! the generator's manifest (`<corpus>.manifest.json`, events per kind).
 
 use healing_core::catalogue::Catalogue;
-use healing_core::matcher::scan_reader;
+use healing_core::matcher::{scan_file, scan_reader};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::PathBuf;
@@ -29,22 +30,22 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    let one_thread = std::env::var("LOGSCAN_MODE").is_ok_and(|m| m == "reader");
     let catalogue = Catalogue::builtin();
     let mut rates = Vec::new();
     let mut by_kind: BTreeMap<String, u64> = BTreeMap::new();
     for run in 0..runs {
-        let file = match File::open(&corpus) {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("cannot open {}: {e}", corpus.display());
-                return ExitCode::from(2);
-            }
-        };
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-        let start = Instant::now();
-        let stats = match scan_reader(file, &catalogue, 64 * 1024, |i| {
+        let count = |i: healing_core::incident::Incident| {
             *counts.entry(i.kind.to_string()).or_default() += 1;
-        }) {
+        };
+        let start = Instant::now();
+        let scanned = if one_thread {
+            File::open(&corpus).and_then(|file| scan_reader(file, &catalogue, 64 * 1024, count))
+        } else {
+            scan_file(&corpus, &catalogue, 64 * 1024, count)
+        };
+        let stats = match scanned {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("reading {}: {e}", corpus.display());

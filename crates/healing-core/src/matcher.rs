@@ -3,7 +3,7 @@
 //! One [`Matcher`] per stream (an agent's stdout+stderr, a followed log file) because it holds the
 //! traceback in progress. Lines come from a [`crate::line_reader::LineBuf`], so they are bounded.
 //! For whole files, [`scan_reader`] gives the same incidents much faster: one prefilter search per
-//! large chunk instead of one per line.
+//! large chunk instead of one per line; [`scan_file`] also splits a large file over all cores.
 //!
 //! ```
 //! use healing_core::{catalogue::Catalogue, kind::ErrorKind, matcher::Matcher};
@@ -20,9 +20,11 @@
 
 mod core;
 mod scan;
+mod segments;
 mod text;
 
 pub use scan::{ScanStats, scan_bytes, scan_reader};
+pub use segments::{scan_file, scan_file_segmented};
 
 use crate::catalogue::Catalogue;
 use crate::incident::{Detail, Incident};

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{bulk, stream};
+use common::{bulk, segmented, stream};
 use healing_core::catalogue::Catalogue;
 use proptest::prelude::*;
 use std::sync::{Arc, OnceLock};
@@ -44,6 +44,20 @@ proptest! {
         let streamed = stream(&bytes, chunk, max_line, &cat);
         let scanned = bulk(&bytes, max_line, &cat);
         prop_assert_eq!(streamed, scanned);
+    }
+
+    #[test]
+    fn a_file_split_over_threads_at_any_line_gives_the_streamed_incidents(
+        parts in proptest::collection::vec(fragment(), 0..40),
+        segment_bytes in 1u64..96,
+        workers in 1usize..4,
+        max_line in 8usize..200,
+    ) {
+        let bytes: Vec<u8> = parts.concat();
+        let cat = catalogue();
+        let streamed = stream(&bytes, 4096, max_line, &cat);
+        let split = segmented(&bytes, max_line, segment_bytes, workers, &cat);
+        prop_assert_eq!(streamed, split);
     }
 
     #[test]

@@ -3,19 +3,19 @@
 //!
 //! Useful before deploying a config (does my `[[patterns]]` catch this? would the policy install
 //! that?) and after an outage (what was in yesterday's log?). Nothing is executed. Files of any size are
-//! read in bounded memory by the bulk scanner, which reports exactly what the live matcher would.
+//! read in bounded memory by the bulk scanner (large files on all cores), which reports exactly what the
+//! live matcher would.
 
 use anyhow::Context;
 use healing_core::catalogue::Catalogue;
 use healing_core::config_load::LoadedConfig;
 use healing_core::incident::Incident;
 use healing_core::kind::ErrorKind;
-use healing_core::matcher::scan_reader;
+use healing_core::matcher::scan_file;
 use healing_core::policy::Policy;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -117,15 +117,13 @@ pub fn run_scan(
     for path in files {
         let cwd = agent_cwd(config, path);
         let mut write_error: Option<io::Error> = None;
-        let result = File::open(path).and_then(|file| {
-            scan_reader(file, &catalogue, max_line, |incident| {
-                if write_error.is_some() {
-                    return;
-                }
-                if let Err(e) = emit(out, path, &incident, &policy, &cwd, &mut summary) {
-                    write_error = Some(e);
-                }
-            })
+        let result = scan_file(path, &catalogue, max_line, |incident| {
+            if write_error.is_some() {
+                return;
+            }
+            if let Err(e) = emit(out, path, &incident, &policy, &cwd, &mut summary) {
+                write_error = Some(e);
+            }
         });
         if let Some(e) = write_error {
             return Err(e).context("writing scan output");

@@ -76,6 +76,17 @@ impl Core {
         }
     }
 
+    /// Renumbers the held lines for a core that scanned a later part of a file as if it started at
+    /// line 1: `lines_before` lines precede that part.
+    pub(crate) fn shift_lines(&mut self, lines_before: u64) {
+        if let State::Frames(tb) | State::AfterException(tb) = &mut self.state {
+            tb.header_line += lines_before;
+            for e in &mut tb.exceptions {
+                e.line_no += lines_before;
+            }
+        }
+    }
+
     /// One raw record. Outside a traceback, lines that fail the catalogue's prefilter are skipped
     /// without decoding.
     pub(crate) fn process_line(

@@ -25,11 +25,25 @@ pub struct ScanStats {
 /// Scans a reader to its end; `on_incident` gets each incident in order. Lines longer than
 /// `max_line` are cut exactly as [`crate::line_reader::LineBuf`] cuts them.
 pub fn scan_reader<R: Read>(
-    mut reader: R,
+    reader: R,
     catalogue: &Catalogue,
     max_line: usize,
     mut on_incident: impl FnMut(Incident),
 ) -> io::Result<ScanStats> {
+    let emit = &mut on_incident as &mut dyn FnMut(Incident);
+    let (stats, mut core) = scan_lines(reader, catalogue, max_line, emit)?;
+    core.flush(catalogue, emit);
+    Ok(stats)
+}
+
+/// [`scan_reader`] without the final flush: also returns the traceback state at the end, so a
+/// segment of a file can hand it over to the next one. Line numbers start at 1.
+pub(super) fn scan_lines<R: Read>(
+    mut reader: R,
+    catalogue: &Catalogue,
+    max_line: usize,
+    emit: &mut dyn FnMut(Incident),
+) -> io::Result<(ScanStats, Core)> {
     let max_line = max_line.max(1);
     let mut buf = vec![0u8; CHUNK.max(2 * max_line) + max_line];
     let mut len = 0usize;
@@ -39,7 +53,6 @@ pub fn scan_reader<R: Read>(
     // The kept head of an overlong line whose rest is being discarded (then `len == 0`).
     let mut long: Option<Vec<u8>> = None;
     let mut core = Core::default();
-    let emit = &mut on_incident as &mut dyn FnMut(Incident);
     loop {
         let n = read_some(&mut reader, &mut buf[len..])?;
         stats.bytes += n as u64;
@@ -86,9 +99,8 @@ pub fn scan_reader<R: Read>(
         core.process_line(catalogue, line_no, &buf[..len], emit);
         line_no += 1;
     }
-    core.flush(catalogue, emit);
     stats.lines = line_no - 1;
-    Ok(stats)
+    Ok((stats, core))
 }
 
 /// [`scan_reader`] over a buffer in memory.
@@ -138,7 +150,7 @@ fn count_lines(bytes: &[u8]) -> u64 {
 }
 
 /// One `read`, retried on `Interrupted`.
-fn read_some<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+pub(super) fn read_some<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     loop {
         match reader.read(buf) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -5,7 +5,7 @@
 use healing_core::catalogue::Catalogue;
 use healing_core::incident::Incident;
 use healing_core::line_reader::LineBuf;
-use healing_core::matcher::{Matcher, scan_bytes};
+use healing_core::matcher::{Matcher, scan_bytes, scan_file_segmented};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -38,5 +38,25 @@ pub fn stream(bytes: &[u8], chunk: usize, max_line: usize, cat: &Arc<Catalogue>)
 pub fn bulk(bytes: &[u8], max_line: usize, cat: &Catalogue) -> Vec<Incident> {
     let mut out = Vec::new();
     scan_bytes(bytes, cat, max_line, |i| out.push(i));
+    out
+}
+
+/// The parallel file path: `bytes` written to a temp file, cut into segments of about
+/// `segment_bytes` spread over `workers` threads.
+pub fn segmented(
+    bytes: &[u8],
+    max_line: usize,
+    segment_bytes: u64,
+    workers: usize,
+    cat: &Catalogue,
+) -> Vec<Incident> {
+    let mut file = tempfile::tempfile().expect("temp file");
+    std::io::Write::write_all(&mut file, bytes).expect("writing the temp file");
+    let mut out = Vec::new();
+    let stats = scan_file_segmented(&file, cat, max_line, segment_bytes, workers, |i| {
+        out.push(i)
+    })
+    .expect("reading the temp file");
+    assert_eq!(stats.bytes, bytes.len() as u64, "every byte read once");
     out
 }
