@@ -80,7 +80,9 @@ impl AgentRt {
     pub fn go(&mut self, t: Transition) {
         match self.life.next(t) {
             Some(next) => self.life = next,
-            None => tracing::debug!(agent = %self.cfg.name, from = %self.life, ?t, "transition ignored"),
+            None => {
+                tracing::debug!(agent = %self.cfg.name, from = %self.life, ?t, "transition ignored")
+            }
         }
     }
 

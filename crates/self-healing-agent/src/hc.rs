@@ -26,9 +26,15 @@ pub mod config_load {
     #[derive(Debug, thiserror::Error)]
     pub enum ConfigError {
         #[error("cannot read {path}: {source}")]
-        Io { path: String, source: std::io::Error },
+        Io {
+            path: String,
+            source: std::io::Error,
+        },
         #[error("invalid config {path}")]
-        Invalid { path: String, problems: Vec<Problem> },
+        Invalid {
+            path: String,
+            problems: Vec<Problem>,
+        },
     }
     impl LoadedConfig {
         pub fn effective_toml(&self) -> String {
@@ -48,7 +54,12 @@ pub mod config_load {
     ) -> Result<LoadedConfig, ConfigError> {
         let mut config: Config = toml::from_str(src).map_err(|e| ConfigError::Invalid {
             path: path.map(|p| p.display().to_string()).unwrap_or_default(),
-            problems: vec![Problem { key: String::new(), line: None, column: None, message: e.to_string() }],
+            problems: vec![Problem {
+                key: String::new(),
+                line: None,
+                column: None,
+                message: e.to_string(),
+            }],
         })?;
         if let Some(d) = env("HEALING_STATE_DIR") {
             config.state_dir = d.into();
@@ -72,7 +83,12 @@ pub mod config_load {
         for r in &mut config.fixes.create_path_roots {
             resolve(base_dir, r);
         }
-        Ok(LoadedConfig { config, path: path.map(Path::to_path_buf), base_dir: base_dir.to_path_buf(), used_defaults: false })
+        Ok(LoadedConfig {
+            config,
+            path: path.map(Path::to_path_buf),
+            base_dir: base_dir.to_path_buf(),
+            used_defaults: false,
+        })
     }
     pub fn load(explicit: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
         let path = explicit
@@ -91,7 +107,10 @@ pub mod config_load {
                 l.used_defaults = true;
                 Ok(l)
             }
-            Err(source) => Err(ConfigError::Io { path: path.display().to_string(), source }),
+            Err(source) => Err(ConfigError::Io {
+                path: path.display().to_string(),
+                source,
+            }),
         }
     }
 }
@@ -104,7 +123,11 @@ pub mod line_reader {
     }
     impl LineBuf {
         pub fn new(max_line: usize) -> Self {
-            Self { buf: Vec::new(), max: max_line.max(1), discarding: false }
+            Self {
+                buf: Vec::new(),
+                max: max_line.max(1),
+                discarding: false,
+            }
         }
         pub fn push(&mut self, chunk: &[u8], out: &mut dyn FnMut(&[u8])) {
             for &b in chunk {
@@ -140,7 +163,10 @@ pub mod catalogue {
         pub fn builtin() -> Catalogue {
             Catalogue
         }
-        pub fn new(_user: &[healing_core::config::PatternConfig], _pm: &BTreeMap<String, String>) -> Result<Catalogue, std::io::Error> {
+        pub fn new(
+            _user: &[healing_core::config::PatternConfig],
+            _pm: &BTreeMap<String, String>,
+        ) -> Result<Catalogue, std::io::Error> {
             Ok(Catalogue)
         }
     }
@@ -155,8 +181,23 @@ pub mod matcher {
     pub struct Matcher {
         line_no: u64,
     }
-    fn inc(kind: ErrorKind, severity: Severity, action: ActionKind, line_no: u64, line: &str, detail: Detail) -> Incident {
-        Incident { kind, severity, action, pattern: kind.to_string(), line_no, line: line.to_string(), detail }
+    fn inc(
+        kind: ErrorKind,
+        severity: Severity,
+        action: ActionKind,
+        line_no: u64,
+        line: &str,
+        detail: Detail,
+    ) -> Incident {
+        Incident {
+            kind,
+            severity,
+            action,
+            pattern: kind.to_string(),
+            line_no,
+            line: line.to_string(),
+            detail,
+        }
     }
     fn quoted(s: &str) -> Option<String> {
         let a = s.find('\'')?;
@@ -173,22 +214,68 @@ pub mod matcher {
             let n = self.line_no;
             if l.starts_with("ModuleNotFoundError") {
                 let m = quoted(&l);
-                let d = Detail { distribution: m.clone(), module: m, ..Detail::default() };
-                return vec![inc(ErrorKind::ModuleNotFound, Severity::High, ActionKind::InstallPackage, n, &l, d)];
+                let d = Detail {
+                    distribution: m.clone(),
+                    module: m,
+                    ..Detail::default()
+                };
+                return vec![inc(
+                    ErrorKind::ModuleNotFound,
+                    Severity::High,
+                    ActionKind::InstallPackage,
+                    n,
+                    &l,
+                    d,
+                )];
             }
             if l.starts_with("FileNotFoundError") {
-                let d = Detail { path: quoted(&l), ..Detail::default() };
-                return vec![inc(ErrorKind::FileNotFound, Severity::High, ActionKind::CreatePath, n, &l, d)];
+                let d = Detail {
+                    path: quoted(&l),
+                    ..Detail::default()
+                };
+                return vec![inc(
+                    ErrorKind::FileNotFound,
+                    Severity::High,
+                    ActionKind::CreatePath,
+                    n,
+                    &l,
+                    d,
+                )];
             }
             if l.starts_with("MemoryError") {
-                return vec![inc(ErrorKind::MemoryError, Severity::Critical, ActionKind::Restart, n, &l, Detail::default())];
+                return vec![inc(
+                    ErrorKind::MemoryError,
+                    Severity::Critical,
+                    ActionKind::Restart,
+                    n,
+                    &l,
+                    Detail::default(),
+                )];
             }
             if l.starts_with("SyntaxError") {
-                return vec![inc(ErrorKind::SyntaxError, Severity::High, ActionKind::Alert, n, &l, Detail::default())];
+                return vec![inc(
+                    ErrorKind::SyntaxError,
+                    Severity::High,
+                    ActionKind::Alert,
+                    n,
+                    &l,
+                    Detail::default(),
+                )];
             }
             if l.starts_with("ConnectionRefusedError") {
-                let d = Detail { host: Some("127.0.0.1".into()), port: l.rsplit(':').next().and_then(|p| p.trim().parse().ok()), ..Detail::default() };
-                return vec![inc(ErrorKind::ConnectionRefusedLocal, Severity::High, ActionKind::Alert, n, &l, d)];
+                let d = Detail {
+                    host: Some("127.0.0.1".into()),
+                    port: l.rsplit(':').next().and_then(|p| p.trim().parse().ok()),
+                    ..Detail::default()
+                };
+                return vec![inc(
+                    ErrorKind::ConnectionRefusedLocal,
+                    Severity::High,
+                    ActionKind::Alert,
+                    n,
+                    &l,
+                    d,
+                )];
             }
             Vec::new()
         }
@@ -199,10 +286,26 @@ pub mod matcher {
             false
         }
     }
-    pub fn exit_incident(exit_code: Option<i32>, signal: Option<i32>, oom_killed: bool) -> Incident {
-        let kind = if oom_killed { ErrorKind::OomKilled } else { ErrorKind::ProcessExit };
-        let sev = if oom_killed { Severity::Critical } else { Severity::High };
-        let d = Detail { exit_code, signal, ..Detail::default() };
+    pub fn exit_incident(
+        exit_code: Option<i32>,
+        signal: Option<i32>,
+        oom_killed: bool,
+    ) -> Incident {
+        let kind = if oom_killed {
+            ErrorKind::OomKilled
+        } else {
+            ErrorKind::ProcessExit
+        };
+        let sev = if oom_killed {
+            Severity::Critical
+        } else {
+            Severity::High
+        };
+        let d = Detail {
+            exit_code,
+            signal,
+            ..Detail::default()
+        };
         inc(kind, sev, ActionKind::Restart, 0, "process exited", d)
     }
 }
@@ -212,9 +315,16 @@ pub mod fix {
     use std::path::PathBuf;
     #[derive(Debug, Clone, PartialEq)]
     pub enum FixAction {
-        InstallPackage { distribution: String, requirement: String },
-        CreateDir { path: PathBuf },
-        CreateFile { path: PathBuf },
+        InstallPackage {
+            distribution: String,
+            requirement: String,
+        },
+        CreateDir {
+            path: PathBuf,
+        },
+        CreateFile {
+            path: PathBuf,
+        },
         Restart,
         Retry,
         Alert,
@@ -224,7 +334,9 @@ pub mod fix {
         pub fn kind(&self) -> ActionKind {
             match self {
                 FixAction::InstallPackage { .. } => ActionKind::InstallPackage,
-                FixAction::CreateDir { .. } | FixAction::CreateFile { .. } => ActionKind::CreatePath,
+                FixAction::CreateDir { .. } | FixAction::CreateFile { .. } => {
+                    ActionKind::CreatePath
+                }
                 FixAction::Restart => ActionKind::Restart,
                 FixAction::Retry => ActionKind::Retry,
                 FixAction::Alert => ActionKind::Alert,
@@ -234,7 +346,9 @@ pub mod fix {
         pub fn target(&self) -> Option<String> {
             match self {
                 FixAction::InstallPackage { requirement, .. } => Some(requirement.clone()),
-                FixAction::CreateDir { path } | FixAction::CreateFile { path } => Some(path.display().to_string()),
+                FixAction::CreateDir { path } | FixAction::CreateFile { path } => {
+                    Some(path.display().to_string())
+                }
                 _ => None,
             }
         }
@@ -262,18 +376,30 @@ pub mod policy {
     #[derive(Debug)]
     pub struct Refusal(pub String);
     impl Policy {
-        pub fn from_config(fixes: &FixesConfig, _base_dir: &Path) -> Result<Policy, std::io::Error> {
-            Ok(Policy { allow: fixes.allow_packages.clone(), roots: fixes.create_path_roots.clone() })
+        pub fn from_config(
+            fixes: &FixesConfig,
+            _base_dir: &Path,
+        ) -> Result<Policy, std::io::Error> {
+            Ok(Policy {
+                allow: fixes.allow_packages.clone(),
+                roots: fixes.create_path_roots.clone(),
+            })
         }
         pub fn deny_all() -> Policy {
-            Policy { allow: vec![], roots: vec![] }
+            Policy {
+                allow: vec![],
+                roots: vec![],
+            }
         }
         pub fn plan(&self, incident: &Incident, agent_cwd: &Path) -> FixPlan {
             let proposed = incident.action;
             let (action, refused) = match incident.kind {
                 ErrorKind::ModuleNotFound => {
                     let d = incident.detail.distribution.clone().unwrap_or_default();
-                    let a = FixAction::InstallPackage { distribution: d.clone(), requirement: d };
+                    let a = FixAction::InstallPackage {
+                        distribution: d.clone(),
+                        requirement: d,
+                    };
                     match self.check(&a) {
                         Ok(()) => (a, None),
                         Err(r) => (FixAction::Alert, Some(r.0)),
@@ -294,20 +420,36 @@ pub mod policy {
                     _ => (FixAction::Restart, None),
                 },
             };
-            FixPlan { target: action.target(), action, proposed, refused }
+            FixPlan {
+                target: action.target(),
+                action,
+                proposed,
+                refused,
+            }
         }
         pub fn check(&self, action: &FixAction) -> Result<(), Refusal> {
             match action {
                 FixAction::InstallPackage { distribution, .. } => {
-                    if self.allow.iter().any(|a| a.eq_ignore_ascii_case(distribution)) {
+                    if self
+                        .allow
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case(distribution))
+                    {
                         Ok(())
                     } else {
                         Err(Refusal(format!("package {distribution} is not allowed")))
                     }
                 }
                 FixAction::CreateDir { path } | FixAction::CreateFile { path } => {
-                    if path.components().any(|c| matches!(c, std::path::Component::ParentDir)) || !self.roots.iter().any(|r| path.starts_with(r)) {
-                        Err(Refusal(format!("{} is outside the allowed roots", path.display())))
+                    if path
+                        .components()
+                        .any(|c| matches!(c, std::path::Component::ParentDir))
+                        || !self.roots.iter().any(|r| path.starts_with(r))
+                    {
+                        Err(Refusal(format!(
+                            "{} is outside the allowed roots",
+                            path.display()
+                        )))
                     } else {
                         Ok(())
                     }
@@ -339,7 +481,12 @@ pub mod executor {
     }
     impl Executor {
         pub fn new(policy: Arc<Policy>, install_command: Vec<String>, timeout: Duration) -> Self {
-            Self { policy, install: install_command, timeout, cwd: None }
+            Self {
+                policy,
+                install: install_command,
+                timeout,
+                cwd: None,
+            }
         }
         pub async fn execute(&self, action: &FixAction) -> FixOutcome {
             if let Err(r) = self.policy.check(action) {
@@ -348,20 +495,34 @@ pub mod executor {
             match action {
                 FixAction::InstallPackage { requirement, .. } => {
                     let Some((prog, args)) = self.install.split_first() else {
-                        return FixOutcome::Failed { detail: "no install command".into() };
+                        return FixOutcome::Failed {
+                            detail: "no install command".into(),
+                        };
                     };
                     let mut c = tokio::process::Command::new(prog);
                     c.args(args).arg(requirement).kill_on_drop(true);
                     match tokio::time::timeout(self.timeout, c.output()).await {
-                        Ok(Ok(o)) if o.status.success() => FixOutcome::Succeeded { detail: "installed".into() },
-                        Ok(Ok(o)) => FixOutcome::Failed { detail: format!("installer exited {}", o.status) },
-                        Ok(Err(e)) => FixOutcome::Failed { detail: e.to_string() },
-                        Err(_) => FixOutcome::Failed { detail: "timeout".into() },
+                        Ok(Ok(o)) if o.status.success() => FixOutcome::Succeeded {
+                            detail: "installed".into(),
+                        },
+                        Ok(Ok(o)) => FixOutcome::Failed {
+                            detail: format!("installer exited {}", o.status),
+                        },
+                        Ok(Err(e)) => FixOutcome::Failed {
+                            detail: e.to_string(),
+                        },
+                        Err(_) => FixOutcome::Failed {
+                            detail: "timeout".into(),
+                        },
                     }
                 }
                 FixAction::CreateDir { path } => match std::fs::create_dir_all(path) {
-                    Ok(()) => FixOutcome::Succeeded { detail: "created".into() },
-                    Err(e) => FixOutcome::Failed { detail: e.to_string() },
+                    Ok(()) => FixOutcome::Succeeded {
+                        detail: "created".into(),
+                    },
+                    Err(e) => FixOutcome::Failed {
+                        detail: e.to_string(),
+                    },
                 },
                 _ => FixOutcome::NotNeeded,
             }
@@ -381,10 +542,18 @@ pub mod backoff {
     }
     impl Backoff {
         pub fn from_restart(cfg: &RestartConfig) -> Backoff {
-            Backoff { initial: cfg.initial_delay, multiplier: cfg.multiplier, max: cfg.max_delay, jitter: cfg.jitter }
+            Backoff {
+                initial: cfg.initial_delay,
+                multiplier: cfg.multiplier,
+                max: cfg.max_delay,
+                jitter: cfg.jitter,
+            }
         }
         pub fn retry_curve(cfg: &RestartConfig) -> Backoff {
-            Backoff { initial: cfg.retry_initial_delay, ..Self::from_restart(cfg) }
+            Backoff {
+                initial: cfg.retry_initial_delay,
+                ..Self::from_restart(cfg)
+            }
         }
         pub fn delay(&self, attempt: u32, unit: f64) -> Duration {
             let d = self.initial.as_secs_f64() * self.multiplier.powi(attempt.min(60) as i32);
@@ -407,13 +576,16 @@ pub mod budget {
     }
     impl RestartBudget {
         fn live(&self, now: SystemTime) -> impl Iterator<Item = &SystemTime> {
-            self.starts.iter().filter(move |t| now.duration_since(**t).map(|d| d < HOUR).unwrap_or(true))
+            self.starts
+                .iter()
+                .filter(move |t| now.duration_since(**t).map(|d| d < HOUR).unwrap_or(true))
         }
         pub fn allows(&self, now: SystemTime, max_per_hour: u32) -> bool {
             self.count(now) < max_per_hour
         }
         pub fn record(&mut self, now: SystemTime) {
-            self.starts.retain(|t| now.duration_since(*t).map(|d| d < HOUR).unwrap_or(true));
+            self.starts
+                .retain(|t| now.duration_since(*t).map(|d| d < HOUR).unwrap_or(true));
             self.starts.push(now);
         }
         pub fn count(&self, now: SystemTime) -> u32 {
@@ -462,11 +634,20 @@ pub mod breaker {
     }
     impl Breaker {
         pub fn new() -> Self {
-            Breaker { state: BreakerState::Closed, failures: 0, opened_at: None, trial_in_flight: false }
+            Breaker {
+                state: BreakerState::Closed,
+                failures: 0,
+                opened_at: None,
+                trial_in_flight: false,
+            }
         }
         pub fn state(&self, now: SystemTime, cfg: &BreakerConfig) -> BreakerState {
             match (self.state, self.opened_at) {
-                (BreakerState::Open, Some(o)) if !self.trial_in_flight && now >= o + cfg.cooldown => BreakerState::HalfOpen,
+                (BreakerState::Open, Some(o))
+                    if !self.trial_in_flight && now >= o + cfg.cooldown =>
+                {
+                    BreakerState::HalfOpen
+                }
                 (s, _) => s,
             }
         }
@@ -478,7 +659,9 @@ pub mod breaker {
                     self.trial_in_flight = true;
                     Admission::Trial
                 }
-                _ => Admission::Rejected { retry_at: self.opened_at.unwrap_or(now) + cfg.cooldown },
+                _ => Admission::Rejected {
+                    retry_at: self.opened_at.unwrap_or(now) + cfg.cooldown,
+                },
             }
         }
         pub fn on_success(&mut self, _now: SystemTime, _cfg: &BreakerConfig) {
@@ -539,21 +722,37 @@ pub mod state {
         pub fn open_dir(dir: &Path, owner: &str) -> Result<(StateStore, WriterLock), StateError> {
             std::fs::create_dir_all(dir)?;
             let lock = dir.join(format!(".{owner}.lock"));
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&lock) {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&lock)
+            {
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     return Err(StateError::AlreadyRunning(lock.display().to_string()));
                 }
                 Err(e) => return Err(e.into()),
             }
-            Ok((StateStore { dir: dir.into(), owner: owner.into(), clock: healing_core::clock::system_clock() }, WriterLock(lock)))
+            Ok((
+                StateStore {
+                    dir: dir.into(),
+                    owner: owner.into(),
+                    clock: healing_core::clock::system_clock(),
+                },
+                WriterLock(lock),
+            ))
         }
         pub fn write<T: Serialize>(&self, doc: &str, value: &T) -> Result<(), StateError> {
             let mut v = serde_json::to_value(value).map_err(|e| StateError::Io(e.into()))?;
             if let Some(o) = v.as_object_mut() {
                 o.insert("schema_version".into(), SCHEMA_VERSION.into());
                 o.insert("writer".into(), self.owner.clone().into());
-                o.insert("written_at".into(), humantime::format_rfc3339_millis(self.clock.now()).to_string().into());
+                o.insert(
+                    "written_at".into(),
+                    humantime::format_rfc3339_millis(self.clock.now())
+                        .to_string()
+                        .into(),
+                );
             }
             let tmp = self.dir.join(format!(".{doc}.tmp"));
             std::fs::write(&tmp, serde_json::to_vec_pretty(&v).unwrap_or_default())?;
@@ -562,13 +761,18 @@ pub mod state {
         }
         pub fn read<T: DeserializeOwned>(&self, doc: &str) -> ReadOutcome<T> {
             let p = self.dir.join(doc);
-            let Ok(bytes) = std::fs::read(&p) else { return ReadOutcome::Missing };
+            let Ok(bytes) = std::fs::read(&p) else {
+                return ReadOutcome::Missing;
+            };
             match serde_json::from_slice(&bytes) {
                 Ok(v) => ReadOutcome::Loaded(v),
                 Err(e) => {
                     let to = format!("{doc}.corrupt");
                     let _ = std::fs::rename(&p, self.dir.join(&to));
-                    ReadOutcome::Corrupt { moved_to: to, error: e.to_string() }
+                    ReadOutcome::Corrupt {
+                        moved_to: to,
+                        error: e.to_string(),
+                    }
                 }
             }
         }
@@ -608,7 +812,13 @@ pub mod alert {
     }
     pub struct Alerter;
     impl Alerter {
-        pub fn spawn(cfg: &AlertsConfig, _store: Arc<StateStore>, _source: &str, _clock: SharedClock, shutdown: CancellationToken) -> (AlertHandle, tokio::task::JoinHandle<()>) {
+        pub fn spawn(
+            cfg: &AlertsConfig,
+            _store: Arc<StateStore>,
+            _source: &str,
+            _clock: SharedClock,
+            shutdown: CancellationToken,
+        ) -> (AlertHandle, tokio::task::JoinHandle<()>) {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Alert>();
             let url = std::env::var(&cfg.webhook.url_env).ok();
             let task = tokio::spawn(async move {

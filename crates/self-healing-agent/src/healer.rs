@@ -129,7 +129,9 @@ impl Healer {
             .breakers
             .get(&key)
             .is_some_and(|b| b.state(now, &self.cfg.breaker) != BreakerState::Closed);
-        let spent = !self.budget(agent).allows(now, self.cfg.restart.max_per_hour);
+        let spent = !self
+            .budget(agent)
+            .allows(now, self.cfg.restart.max_per_hour);
         if open || spent {
             Some(self.admit(agent, key, Treatment::Restart, now))
         } else {
@@ -167,7 +169,12 @@ impl Healer {
 
     /// A hold's `retry_at` has come: ask again for the same cause.
     pub fn retry(&mut self, agent: &str, cause: &Incident, now: SystemTime) -> Decision {
-        self.admit(agent, breaker_key(agent, cause), cause.kind.treatment(), now)
+        self.admit(
+            agent,
+            breaker_key(agent, cause),
+            cause.kind.treatment(),
+            now,
+        )
     }
 
     /// The planned fix failed: a failed attempt, then decide again.
@@ -259,7 +266,13 @@ impl Healer {
         }
     }
 
-    fn admit(&mut self, agent: &str, key: String, treatment: Treatment, now: SystemTime) -> Decision {
+    fn admit(
+        &mut self,
+        agent: &str,
+        key: String,
+        treatment: Treatment,
+        now: SystemTime,
+    ) -> Decision {
         let max = self.cfg.restart.max_per_hour;
         let budget = self.budget(agent);
         if !budget.allows(now, max) {

@@ -80,7 +80,8 @@ pub async fn run_with_clock(
             .context("cannot compile the error patterns")?,
     );
     let policy = Arc::new(
-        Policy::from_config(&config.fixes, &loaded.base_dir).context("cannot build the fix policy")?,
+        Policy::from_config(&config.fixes, &loaded.base_dir)
+            .context("cannot build the fix policy")?,
     );
     let executor = Arc::new(Executor::new(
         policy.clone(),
@@ -130,8 +131,13 @@ pub async fn run_with_clock(
     // Agents first: everything else (alerts, HTTP, state writer) is built after they are running.
     start_agents(&mut sup);
     let alert_stop = CancellationToken::new();
-    let (alerts, alert_task) =
-        Alerter::spawn(&config.alerts, store.clone(), SOURCE, clock.clone(), alert_stop.clone());
+    let (alerts, alert_task) = Alerter::spawn(
+        &config.alerts,
+        store.clone(),
+        SOURCE,
+        clock.clone(),
+        alert_stop.clone(),
+    );
     sup.alerts = alerts;
     announce_holds(&sup, corrupt);
     let writer = spawn_writer(store.clone(), snap_rx);
@@ -180,10 +186,17 @@ fn announce_holds(sup: &Supervisor, corrupt: Option<String>) {
             source: SOURCE.into(),
             agent: None,
             title: "State file was corrupt".into(),
-            body: format!("{} was set aside as {moved_to}; budgets and breakers start fresh", docs::SELF_HEALING),
+            body: format!(
+                "{} was set aside as {moved_to}; budgets and breakers start fresh",
+                docs::SELF_HEALING
+            ),
         });
     }
-    for a in sup.agents.iter().filter(|a| a.life == Lifecycle::NeedsAttention) {
+    for a in sup
+        .agents
+        .iter()
+        .filter(|a| a.life == Lifecycle::NeedsAttention)
+    {
         sup.alerts.send(Alert {
             key: format!("spawn:{}", a.cfg.name),
             severity: Severity::High,

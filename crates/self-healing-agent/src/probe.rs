@@ -31,9 +31,7 @@ pub fn heartbeat_problem(
             let fresh_enough = age <= max_age || since_start <= max_age;
             (!fresh_enough).then(|| format!("heartbeat {} is {age:.0?} old", file.display()))
         }
-        Err(_) if since_start > max_age => {
-            Some(format!("heartbeat {} missing", file.display()))
-        }
+        Err(_) if since_start > max_age => Some(format!("heartbeat {} missing", file.display())),
         Err(_) => None,
     }
 }
@@ -66,7 +64,9 @@ impl Supervisor {
                     let reason = match request.send().await {
                         Ok(r) if r.status().is_success() => return,
                         Ok(r) => format!("health check answered {}", r.status()),
-                        Err(e) if e.is_timeout() => format!("health check timed out after {timeout:?}"),
+                        Err(e) if e.is_timeout() => {
+                            format!("health check timed out after {timeout:?}")
+                        }
                         Err(_) => "health check failed to connect".to_string(),
                     };
                     let _ = tx.send(Event::ProbeFailed {
@@ -79,7 +79,11 @@ impl Supervisor {
         }
         let total = self.agents.len();
         let healthy = self.agents.iter().filter(|a| a.healthy()).count();
-        tracing::info!(healthy, total, "Health check complete: {healthy}/{total} agents healthy");
+        tracing::info!(
+            healthy,
+            total,
+            "Health check complete: {healthy}/{total} agents healthy"
+        );
         self.last_health_pass = Some(now);
         self.dirty = true;
     }
@@ -99,10 +103,18 @@ mod tests {
         assert_eq!(heartbeat_problem(&file, max, now, now), None);
         // Missing long after start: hung.
         let long_ago = now - Duration::from_secs(60);
-        assert!(heartbeat_problem(&file, max, long_ago, now).unwrap().contains("missing"));
+        assert!(
+            heartbeat_problem(&file, max, long_ago, now)
+                .unwrap()
+                .contains("missing")
+        );
         std::fs::write(&file, b"").unwrap();
         assert_eq!(heartbeat_problem(&file, max, long_ago, now), None);
         let later = now + Duration::from_secs(30);
-        assert!(heartbeat_problem(&file, max, long_ago, later).unwrap().contains("old"));
+        assert!(
+            heartbeat_problem(&file, max, long_ago, later)
+                .unwrap()
+                .contains("old")
+        );
     }
 }

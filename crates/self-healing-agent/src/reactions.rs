@@ -65,7 +65,11 @@ impl Supervisor {
             let mut e = self.entry(&name, "fix", &cause, &plan, "refused");
             e.refused = Some(reason.clone());
             self.push(e);
-            *self.counters.fixes_total.entry("refused".into()).or_default() += 1;
+            *self
+                .counters
+                .fixes_total
+                .entry("refused".into())
+                .or_default() += 1;
         }
     }
 
@@ -90,14 +94,23 @@ impl Supervisor {
             .incidents_total
             .entry(inc.kind.to_string())
             .or_default() += 1;
-        self.record(&name, "incident", Some(inc.kind.to_string()), None, None, &inc.line);
+        self.record(
+            &name,
+            "incident",
+            Some(inc.kind.to_string()),
+            None,
+            None,
+            &inc.line,
+        );
         self.dirty = true;
         let critical = matches!(inc.kind, ErrorKind::MemoryError | ErrorKind::OomKilled);
         let alerting = critical
             || inc.kind.treatment() == healing_core::kind::Treatment::NeedsHuman
             || inc.kind == ErrorKind::ConnectionRefusedLocal;
         if alerting {
-            let key = inc.dependency().unwrap_or_else(|| format!("{name}:{}", inc.key()));
+            let key = inc
+                .dependency()
+                .unwrap_or_else(|| format!("{name}:{}", inc.key()));
             let dep = inc.dependency();
             let agents = dep
                 .as_ref()
@@ -109,7 +122,11 @@ impl Supervisor {
             };
             self.alerts.send(Alert {
                 key,
-                severity: if critical { Severity::Critical } else { inc.severity },
+                severity: if critical {
+                    Severity::Critical
+                } else {
+                    inc.severity
+                },
                 source: crate::SOURCE.into(),
                 agent: Some(name),
                 title,
@@ -189,11 +206,18 @@ impl Supervisor {
             HoldReason::Budget => (Transition::Delay, "held", "restart budget exhausted"),
         };
         agent.go(t);
-        let until = retry_at.map(crate::state_docs::rfc3339).unwrap_or_else(|| "a human acts".into());
+        let until = retry_at
+            .map(crate::state_docs::rfc3339)
+            .unwrap_or_else(|| "a human acts".into());
         tracing::warn!(agent = %name, kind = %cause.kind, breaker = %breaker_key, "⏸ {name} held: {what} (until {until})");
         let msg = format!("{what}; cause {}: {}", cause.kind, cause.line);
         self.record(&name, event, Some(cause.kind.to_string()), None, None, &msg);
-        let tried = self.counters.restarts_total.get(&name).copied().unwrap_or(0);
+        let tried = self
+            .counters
+            .restarts_total
+            .get(&name)
+            .copied()
+            .unwrap_or(0);
         self.alerts.send(Alert {
             key: format!("{name}:hold:{event}"),
             severity: Severity::High,
@@ -205,7 +229,13 @@ impl Supervisor {
     }
 
     /// Spawns the agent as a restart.
-    pub(crate) fn restart_now(&mut self, id: AgentId, breaker_key: &str, attempt: u32, trial: bool) {
+    pub(crate) fn restart_now(
+        &mut self,
+        id: AgentId,
+        breaker_key: &str,
+        attempt: u32,
+        trial: bool,
+    ) {
         self.agents[id].go(Transition::Prepare);
         if !self.spawn_agent(id) {
             return;
@@ -213,7 +243,11 @@ impl Supervisor {
         let now = self.clock.now();
         let name = self.agents[id].cfg.name.clone();
         self.healer.on_restarted(&name, breaker_key, now);
-        *self.counters.restarts_total.entry(name.clone()).or_default() += 1;
+        *self
+            .counters
+            .restarts_total
+            .entry(name.clone())
+            .or_default() += 1;
         let how = if trial { " (half-open trial)" } else { "" };
         tracing::info!(agent = %name, attempt, trial, "Restarted {name} (attempt {attempt}){how}");
         let msg = format!("attempt {attempt}{how}");
@@ -263,7 +297,8 @@ impl Supervisor {
         tracing::info!(agent = %name, action = %plan.action.kind(), target = %target, severity = %cause.severity,
             "Applying fix '{}' for {name} (severity: {})", plan.action.kind(), cause.severity);
         self.push(self.entry(&name, "fix", cause, plan, "pending"));
-        self.fixes.insert(target.clone(), FixSlot::Running(vec![id]));
+        self.fixes
+            .insert(target.clone(), FixSlot::Running(vec![id]));
         let executor = self.executor.clone();
         let action = plan.action.clone();
         let tx = self.tx.clone();
@@ -290,7 +325,9 @@ impl Supervisor {
         }
         tracing::info!(target = %target, outcome = label, "fix {label}: {target}");
         let keep = match &outcome {
-            FixOutcome::NotNeeded => FixOutcome::Succeeded { detail: "reused".into() },
+            FixOutcome::NotNeeded => FixOutcome::Succeeded {
+                detail: "reused".into(),
+            },
             o => o.clone(),
         };
         self.fixes.insert(target.clone(), FixSlot::Done(now, keep));
@@ -310,7 +347,14 @@ impl Supervisor {
             match &outcome {
                 FixOutcome::Succeeded { .. } | FixOutcome::NotNeeded => {
                     let key = crate::healer::breaker_key(&name, &cause);
-                    let attempt = self.healer.persisted().backoff_attempts.get(&name).copied().unwrap_or(0) + 1;
+                    let attempt = self
+                        .healer
+                        .persisted()
+                        .backoff_attempts
+                        .get(&name)
+                        .copied()
+                        .unwrap_or(0)
+                        + 1;
                     self.restart_now(id, &key, attempt, false);
                 }
                 FixOutcome::Failed { detail } => {
@@ -345,7 +389,12 @@ impl Supervisor {
         self.dirty = true;
     }
 
-    fn base_entry(&self, agent: &str, event: &str, cause: &Incident) -> crate::state_docs::HistoryEntry {
+    fn base_entry(
+        &self,
+        agent: &str,
+        event: &str,
+        cause: &Incident,
+    ) -> crate::state_docs::HistoryEntry {
         crate::state_docs::HistoryEntry {
             at: crate::state_docs::rfc3339(self.clock.now()),
             agent: agent.to_string(),
@@ -359,7 +408,14 @@ impl Supervisor {
         }
     }
 
-    fn entry(&self, agent: &str, event: &str, cause: &Incident, plan: &FixPlan, outcome: &str) -> crate::state_docs::HistoryEntry {
+    fn entry(
+        &self,
+        agent: &str,
+        event: &str,
+        cause: &Incident,
+        plan: &FixPlan,
+        outcome: &str,
+    ) -> crate::state_docs::HistoryEntry {
         let mut e = self.base_entry(agent, event, cause);
         e.action = Some(plan.action.kind().to_string());
         e.target = plan.target.clone();

@@ -46,7 +46,10 @@ impl Supervisor {
         self.drain_exits(rx, grace).await;
         let left: Vec<u32> = self.agents.iter().filter_map(|a| a.pid).collect();
         if !left.is_empty() {
-            tracing::warn!(agents = left.len(), "grace period over: killing what is left");
+            tracing::warn!(
+                agents = left.len(),
+                "grace period over: killing what is left"
+            );
             for pid in left {
                 signal_group(pid, Signal::KILL);
             }

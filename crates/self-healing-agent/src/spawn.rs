@@ -41,7 +41,10 @@ pub fn spawn(agent: &AgentConfig) -> Result<Child, SpawnError> {
     cmd.spawn().map_err(|e| SpawnError {
         message: match e.kind() {
             std::io::ErrorKind::NotFound => {
-                format!("cannot start {}: executable {program:?} not found", agent.name)
+                format!(
+                    "cannot start {}: executable {program:?} not found",
+                    agent.name
+                )
             }
             std::io::ErrorKind::PermissionDenied => {
                 format!("cannot start {}: {program:?} is not executable", agent.name)

@@ -106,7 +106,9 @@ impl Supervisor {
                         self.config.self_healing.log_backups,
                     ) {
                         Ok(w) => agent.log = Some(Arc::new(Mutex::new(w))),
-                        Err(e) => tracing::warn!(agent = %agent.cfg.name, error = %e, "cannot open agent log"),
+                        Err(e) => {
+                            tracing::warn!(agent = %agent.cfg.name, error = %e, "cannot open agent log")
+                        }
                     }
                 }
                 let matcher = Arc::new(Mutex::new(Matcher::new(self.catalogue.clone())));
@@ -177,7 +179,10 @@ impl Supervisor {
 
     /// The earliest pending agent timer.
     fn next_wake(&self) -> Option<SystemTime> {
-        let timers = self.agents.iter().filter_map(|a| a.wake.as_ref().map(|w| w.0));
+        let timers = self
+            .agents
+            .iter()
+            .filter_map(|a| a.wake.as_ref().map(|w| w.0));
         let stable = self
             .agents
             .iter()
@@ -196,10 +201,20 @@ impl Supervisor {
                 && self.healer.on_stable(&name, now)
             {
                 tracing::info!(agent = %name, "✅ {name} is stable again");
-                self.record(&name, "breaker_closed", None, None, None, "restart succeeded");
+                self.record(
+                    &name,
+                    "breaker_closed",
+                    None,
+                    None,
+                    None,
+                    "restart succeeded",
+                );
                 self.dirty = true;
             }
-            let due = self.agents[id].wake.as_ref().is_some_and(|(at, _)| *at <= now);
+            let due = self.agents[id]
+                .wake
+                .as_ref()
+                .is_some_and(|(at, _)| *at <= now);
             if !due || self.stopping {
                 continue;
             }
@@ -221,7 +236,11 @@ impl Supervisor {
         rx: &mut mpsc::UnboundedReceiver<Event>,
         shutdown: &CancellationToken,
     ) {
-        let interval = self.config.self_healing.interval.max(Duration::from_millis(100));
+        let interval = self
+            .config
+            .self_healing
+            .interval
+            .max(Duration::from_millis(100));
         let mut next_pass = tokio::time::Instant::now() + interval;
         self.publish();
         loop {
