@@ -406,7 +406,8 @@ pub mod policy {
                     }
                 }
                 ErrorKind::FileNotFound => {
-                    let p = agent_cwd.join(incident.detail.path.clone().unwrap_or_default());
+                    let f = agent_cwd.join(incident.detail.path.clone().unwrap_or_default());
+                    let p = f.parent().map(|p| p.to_path_buf()).unwrap_or(f);
                     let a = FixAction::CreateDir { path: p };
                     match self.check(&a) {
                         Ok(()) => (a, None),
