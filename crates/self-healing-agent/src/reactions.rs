@@ -32,6 +32,10 @@ impl Supervisor {
         agent.pid = None;
         agent.go(Transition::Exited);
         agent.last_exit = Some(exit.clone());
+        let seen_while_running = agent
+            .run_cause
+            .as_ref()
+            .is_some_and(|c| !flushed.contains(c));
         let cause = if exit.oom_killed {
             exit_incident(exit.code, exit.signal, true)
         } else if let Some(c) = agent.run_cause.take() {
@@ -59,7 +63,9 @@ impl Supervisor {
             .or(exit.code.map(|c| format!("code {c}")))
             .unwrap_or_default();
         tracing::warn!(agent = %name, kind = %cause.kind, exit = %code, "⚠️ {name} is stopped");
-        self.note_incident(id, &cause, exit.at);
+        if !seen_while_running || exit.oom_killed {
+            self.note_incident(id, &cause, exit.at);
+        }
         if let Some(reason) = &plan.refused {
             tracing::warn!(agent = %name, action = %plan.proposed, reason = %reason, "fix refused");
             let mut e = self.entry(&name, "fix", &cause, &plan, "refused");

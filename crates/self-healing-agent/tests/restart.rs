@@ -1,5 +1,7 @@
 //! Crashes are detected the moment they happen and restarted on the backoff curve, inside the budget.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 use common::{Project, fast, run_until};
 use std::time::Duration;
