@@ -83,11 +83,14 @@ pub async fn run_with_clock(
         Policy::from_config(&config.fixes, &loaded.base_dir)
             .context("cannot build the fix policy")?,
     );
-    let executor = Arc::new(Executor::new(
-        policy.clone(),
-        config.fixes.install_command.clone(),
-        config.fixes.command_timeout,
-    ));
+    let executor = Arc::new(
+        Executor::new(
+            policy.clone(),
+            config.fixes.install_command.clone(),
+            config.fixes.command_timeout,
+        )
+        .with_cwd(&loaded.base_dir),
+    );
     let healer = Healer::new(
         HealerConfig {
             restart: config.restart.clone(),
