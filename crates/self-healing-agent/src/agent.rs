@@ -2,10 +2,10 @@
 
 use crate::agent_state::{Lifecycle, Transition};
 use crate::event::ExitInfo;
-use crate::hc::matcher::Matcher;
 use crate::log_writer::LogWriter;
 use healing_core::config::AgentConfig;
 use healing_core::incident::Incident;
+use healing_core::matcher::Matcher;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 

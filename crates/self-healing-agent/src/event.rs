@@ -1,7 +1,7 @@
 //! What the supervisor's event loop reacts to. Every producer (process watchers, stream readers, fix
 //! tasks, probes) sends one of these; only the loop mutates agent state.
 
-use crate::hc::executor::FixOutcome;
+use healing_core::executor::FixOutcome;
 use healing_core::incident::Incident;
 use std::time::SystemTime;
 

@@ -4,9 +4,9 @@
 //! hand-driven clock.
 
 use crate::correlation::Correlator;
-use crate::hc::backoff::Backoff;
-use crate::hc::breaker::{Admission, Breaker, BreakerState};
-use crate::hc::budget::RestartBudget;
+use healing_core::backoff::Backoff;
+use healing_core::breaker::{Admission, Breaker, BreakerState};
+use healing_core::budget::RestartBudget;
 use healing_core::config::{BreakerConfig, RestartConfig};
 use healing_core::incident::Incident;
 use healing_core::kind::Treatment;

@@ -16,7 +16,6 @@ pub mod agent_state;
 pub mod cli;
 pub mod correlation;
 pub mod event;
-pub mod hc;
 pub mod healer;
 pub mod log_writer;
 pub mod oom;
@@ -31,18 +30,18 @@ pub mod supervisor;
 
 use crate::agent::AgentRt;
 use crate::agent_state::Lifecycle;
-use crate::hc::alert::{Alert, AlertHandle, Alerter};
-use crate::hc::catalogue::Catalogue;
-use crate::hc::config_load::LoadedConfig;
-use crate::hc::executor::Executor;
-use crate::hc::policy::Policy;
-use crate::hc::state::{ReadOutcome, StateStore, docs};
 use crate::healer::{Healer, HealerConfig};
 use crate::state_docs::{SelfHealingDoc, spawn_writer, write_snapshot};
 use crate::supervisor::Supervisor;
 use anyhow::Context;
+use healing_core::alert::{Alert, AlertHandle, Alerter};
+use healing_core::catalogue::Catalogue;
 use healing_core::clock::{SharedClock, system_clock};
+use healing_core::config_load::LoadedConfig;
+use healing_core::executor::Executor;
 use healing_core::kind::Severity;
+use healing_core::policy::Policy;
+use healing_core::state::{ReadOutcome, StateStore, docs};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -50,6 +49,9 @@ use tokio_util::sync::CancellationToken;
 
 /// The `source` of every alert and the writer name of every document.
 pub const SOURCE: &str = "self-healing-agent";
+
+/// How long shutdown waits for queued alerts to be delivered before parking them in the outbox.
+const ALERT_FLUSH: Duration = Duration::from_secs(2);
 
 /// Runs the supervisor until `shutdown` fires, then stops every agent and writes the final state.
 pub async fn run(loaded: LoadedConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -149,12 +151,15 @@ pub async fn run_with_clock(
     sup.run(&mut rx, &shutdown).await;
     sup.stop_all(&mut rx).await;
     let final_snapshot = sup.snapshot();
+    let alerts = sup.alerts.clone();
     drop(sup);
     let _ = writer.await;
     let store_for_write = store.clone();
     tokio::task::spawn_blocking(move || write_snapshot(&store_for_write, &final_snapshot))
         .await
         .context("final state write panicked")?;
+    // Deliver what the shutdown itself queued; whatever is still undelivered goes to the outbox.
+    let _ = tokio::time::timeout(ALERT_FLUSH, alerts.flush()).await;
     alert_stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(3), alert_task).await;
     tracing::info!("self-healing-agent stopped");
@@ -173,7 +178,7 @@ fn start_agents(sup: &mut Supervisor) {
                 }
             }
             Some(decision) => {
-                let cause = hc::matcher::exit_incident(None, None, false);
+                let cause = healing_core::matcher::exit_incident(None, None, false);
                 sup.apply(id, decision, &cause, None);
             }
         }

@@ -1,8 +1,8 @@
 //! Wiring only: arguments, tracing, config, signals → [`self_healing_agent::run`], exit code.
 
 use clap::Parser;
+use healing_core::config_load::{self, ConfigError, LoadedConfig};
 use self_healing_agent::cli::{Cli, Command};
-use self_healing_agent::hc::config_load::{self, ConfigError, LoadedConfig};
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
@@ -113,16 +113,19 @@ fn serve(loaded: LoadedConfig, exit_after: Option<std::time::Duration>) -> ExitC
     })
 }
 
+/// Registers the handlers before returning (not inside the spawned task): on a current-thread
+/// runtime that task first runs at `run`'s first await, and a SIGTERM arriving during start-up would
+/// otherwise kill the process with the default action, leaving agents behind.
 fn spawn_signal_handler(token: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers");
+        return;
+    };
     tokio::spawn(async move {
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            tracing::error!("cannot install signal handlers");
-            return;
-        };
         tokio::select! {
             _ = term.recv() => tracing::info!("SIGTERM received"),
             _ = int.recv() => tracing::info!("SIGINT received"),

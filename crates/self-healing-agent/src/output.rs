@@ -7,12 +7,12 @@
 //! flushed, so the traceback that explains the crash is known before the supervisor decides.
 
 use crate::event::{AgentId, Event, ExitInfo};
-use crate::hc::line_reader::LineBuf;
-use crate::hc::matcher::Matcher;
 use crate::log_writer::LogWriter;
 use crate::oom::OomWatch;
 use crate::spawn::signal_group;
 use healing_core::clock::SharedClock;
+use healing_core::line_reader::LineBuf;
+use healing_core::matcher::Matcher;
 use rustix::process::Signal;
 use std::os::unix::process::ExitStatusExt;
 use std::sync::{Arc, Mutex};

@@ -4,14 +4,14 @@
 use crate::agent::Wake;
 use crate::agent_state::Transition;
 use crate::event::{AgentId, Event, ExitInfo};
-use crate::hc::alert::Alert;
-use crate::hc::executor::FixOutcome;
-use crate::hc::fix::{FixAction, FixPlan};
-use crate::hc::matcher::exit_incident;
 use crate::healer::{Decision, HoldReason};
 use crate::supervisor::{FixSlot, Supervisor};
+use healing_core::alert::Alert;
+use healing_core::executor::FixOutcome;
+use healing_core::fix::{FixAction, FixPlan};
 use healing_core::incident::Incident;
 use healing_core::kind::{ErrorKind, Severity};
+use healing_core::matcher::exit_incident;
 
 impl Supervisor {
     /// A process ended.

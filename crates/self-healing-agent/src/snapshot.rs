@@ -1,12 +1,12 @@
 //! Building the state documents from the supervisor's in-memory state.
 
-use crate::hc::breaker::BreakerState;
 use crate::healer::breaker_key;
 use crate::output::lock;
 use crate::state_docs::{
     AgentStatus, AgentStatusDoc, LastExit, LastIncident, SelfHealingDoc, Snapshot, Summary, rfc3339,
 };
 use crate::supervisor::Supervisor;
+use healing_core::breaker::BreakerState;
 use std::collections::BTreeMap;
 
 /// `RENDER_INSTANCE_ID`, else the hostname.

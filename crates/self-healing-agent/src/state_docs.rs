@@ -2,9 +2,9 @@
 //! writer task that keeps state I/O off the restart path: the loop hands over snapshots, the task
 //! writes at most every ~100 ms (coalescing bursts), and the final snapshot is written at shutdown.
 
-use crate::hc::state::{StateStore, docs};
 use crate::healer::Persisted;
 use healing_core::incident::Detail;
+use healing_core::state::{StateStore, docs};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;

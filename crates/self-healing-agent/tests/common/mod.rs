@@ -2,7 +2,7 @@
 //! in-process, and readers for the state documents.
 #![allow(dead_code)]
 
-use self_healing_agent::hc::config_load::{LoadedConfig, load_from_str};
+use healing_core::config_load::{LoadedConfig, load_from_str};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
