@@ -40,6 +40,13 @@ pub enum Event {
     },
     /// A fix finished; every agent waiting on `target` proceeds.
     FixDone { target: String, outcome: FixOutcome },
+    /// Incidents diagnosed in the agent's own `log_file` (whichever process wrote them).
+    LogIncidents {
+        agent: AgentId,
+        incidents: Vec<Incident>,
+    },
+    /// A followed log file's persisted position moved: the state documents need a refresh.
+    FollowProgress,
     /// A liveness probe failed: the agent is hung and is restarted like a dead one.
     ProbeFailed {
         agent: AgentId,

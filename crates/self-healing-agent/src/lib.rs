@@ -7,6 +7,7 @@
 //! | [`supervisor`], [`reactions`], [`shutdown`], [`probe`] | the event loop and what it does with events |
 //! | [`healer`], [`correlation`], [`agent_state`] | the pure decisions: backoff, budget, breaker, correlation, lifecycle |
 //! | [`spawn`], [`output`], [`log_writer`], [`oom`] | processes: spawning, capture, exit and OOM detection |
+//! | [`follow`] | agents' own log files, followed with `tail -F` semantics |
 //! | [`state_docs`], [`snapshot`] | the state documents and their coalescing writer |
 //!
 //! [`run`] is the whole service; `main.rs` only wires arguments, tracing and signals to it.
@@ -16,6 +17,7 @@ pub mod agent_state;
 pub mod cli;
 pub mod correlation;
 pub mod event;
+pub mod follow;
 pub mod healer;
 pub mod log_writer;
 pub mod oom;
@@ -133,7 +135,10 @@ pub async fn run_with_clock(
         dirty: true,
         follow_offsets: Arc::new(Mutex::new(previous.follow_offsets)),
     };
-    // Agents first: everything else (alerts, HTTP, state writer) is built after they are running.
+    // Followers open their files before the agents write to them; then agents first: everything
+    // else (alerts, HTTP, state writer) is built after they are running.
+    let follow_stop = CancellationToken::new();
+    let followers = follow::start_all(&sup, &follow_stop);
     start_agents(&mut sup);
     let alert_stop = CancellationToken::new();
     let (alerts, alert_task) = Alerter::spawn(
@@ -150,6 +155,14 @@ pub async fn run_with_clock(
 
     sup.run(&mut rx, &shutdown).await;
     sup.stop_all(&mut rx).await;
+    // The followers read the stopped agents' last lines, then their positions are final.
+    follow_stop.cancel();
+    for f in followers {
+        let _ = tokio::time::timeout(Duration::from_secs(2), f).await;
+    }
+    while let Ok(ev) = rx.try_recv() {
+        sup.on_event(ev);
+    }
     let final_snapshot = sup.snapshot();
     let alerts = sup.alerts.clone();
     drop(sup);

@@ -91,6 +91,20 @@ impl Supervisor {
         }
     }
 
+    /// Incidents from the agent's log file: those of a live process may explain its coming exit;
+    /// lines read after it died are recorded and alerted only.
+    pub(crate) fn on_log_incidents(&mut self, id: AgentId, incidents: Vec<Incident>) {
+        if self.agents[id].pid.is_some() {
+            let generation = self.agents[id].generation;
+            self.on_incidents(id, generation, incidents);
+        } else {
+            let now = self.clock.now();
+            for inc in incidents {
+                self.note_incident(id, &inc, now);
+            }
+        }
+    }
+
     /// Records an incident: last_incident, counters, history, alert when it deserves one.
     fn note_incident(&mut self, id: AgentId, inc: &Incident, at: std::time::SystemTime) {
         let name = self.agents[id].cfg.name.clone();

@@ -283,6 +283,8 @@ impl Supervisor {
                 generation,
                 incidents,
             } => self.on_incidents(agent, generation, incidents),
+            Event::LogIncidents { agent, incidents } => self.on_log_incidents(agent, incidents),
+            Event::FollowProgress => self.dirty = true,
             Event::FixDone { target, outcome } => self.on_fix_done(target, outcome),
             Event::ProbeFailed {
                 agent,
