@@ -138,7 +138,8 @@ impl Supervisor {
                 .filter(|a| a.len() > 1);
             let title = match (&dep, agents) {
                 (Some(d), Some(a)) => format!("{} ({d}) affects {}", inc.kind, a.join(", ")),
-                _ => format!("{}: {}", name, inc.kind),
+                (Some(d), None) => format!("{name}: {} ({d})", inc.kind),
+                (None, _) => format!("{name}: {}", inc.kind),
             };
             self.alerts.send(Alert {
                 key,
