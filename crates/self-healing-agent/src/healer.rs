@@ -160,7 +160,7 @@ impl Healer {
         if treatment == Treatment::NeedsHuman || fix_refused {
             return Decision::Hold {
                 reason: HoldReason::NeedsAttention,
-                retry_at: None,
+                retry_at: Some(self.attention_retry_at(now)),
                 breaker_key: key,
             };
         }
@@ -175,6 +175,39 @@ impl Healer {
             cause.kind.treatment(),
             now,
         )
+    }
+
+    /// When a `needs_attention` hold that starts now gets its trial restart.
+    ///
+    /// Such a hold is never forever: the cause (a syntax error, a missing env var, a refused install)
+    /// is something a human fixes outside the supervisor — a deploy, a new secret, a manual install —
+    /// and nothing tells the supervisor it happened. So after `breaker.reset_after` the agent gets one
+    /// trial restart; if the cause is still there it fails fast and is held again for another period.
+    pub fn attention_retry_at(&self, now: SystemTime) -> SystemTime {
+        now + self.cfg.breaker.reset_after
+    }
+
+    /// The trial restart of a `needs_attention` hold (see [`Healer::attention_retry_at`]): now, unless
+    /// the hourly budget is spent. The breaker is not consulted: the hold already stopped the loop.
+    pub fn attention_trial(&mut self, agent: &str, cause: &Incident, now: SystemTime) -> Decision {
+        let key = breaker_key(agent, cause);
+        let max = self.cfg.restart.max_per_hour;
+        let budget = self.budget(agent);
+        if !budget.allows(now, max) {
+            return Decision::Hold {
+                reason: HoldReason::Budget,
+                retry_at: budget.next_allowed(now, max),
+                breaker_key: key,
+            };
+        }
+        let attempts = self.state.backoff_attempts.get(agent).copied().unwrap_or(0);
+        Decision::Restart {
+            at: now,
+            attempt: attempts + 1,
+            trial: false,
+            breaker_key: key,
+            fix_first: false,
+        }
     }
 
     /// The planned fix failed: a failed attempt, then decide again.

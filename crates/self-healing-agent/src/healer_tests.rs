@@ -164,9 +164,9 @@ fn code_problems_and_refused_fixes_hold_the_agent_instead_of_restarting() {
                 d,
                 Decision::Hold {
                     reason: HoldReason::NeedsAttention,
-                    retry_at: None,
+                    retry_at: Some(at),
                     ..
-                }
+                } if at == clock.now() + Duration::from_secs(3600)
             ),
             "{kind}: {d:?}"
         );
@@ -179,6 +179,41 @@ fn code_problems_and_refused_fixes_hold_the_agent_instead_of_restarting() {
             ..
         }
     ));
+}
+
+#[test]
+fn a_needs_attention_hold_gets_one_trial_restart_after_reset_after_within_the_budget() {
+    let clock = ManualClock::at_epoch_2026();
+    let mut h = Healer::new(cfg(), Persisted::default());
+    let cause = incident(ErrorKind::SyntaxError);
+    let Decision::Hold {
+        retry_at: Some(at), ..
+    } = h.on_exit("a", &cause, false, clock.now())
+    else {
+        panic!("a syntax error must hold the agent with a retry time")
+    };
+    clock.set(at);
+    let d = h.attention_trial("a", &cause, clock.now());
+    assert!(
+        matches!(d, Decision::Restart { at, trial: false, fix_first: false, .. } if at == clock.now()),
+        "{d:?}"
+    );
+    // With the hourly budget spent, the trial waits for the budget instead.
+    for _ in 0..5 {
+        h.on_restarted("a", "agent:a", clock.now());
+    }
+    let d = h.attention_trial("a", &cause, clock.now());
+    assert!(
+        matches!(
+            d,
+            Decision::Hold {
+                reason: HoldReason::Budget,
+                retry_at: Some(_),
+                ..
+            }
+        ),
+        "{d:?}"
+    );
 }
 
 #[test]

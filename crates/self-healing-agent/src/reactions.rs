@@ -2,7 +2,7 @@
 //! a spawn, a timer, a fix or a hold. Alerts and history follow the spawn, never precede it.
 
 use crate::agent::Wake;
-use crate::agent_state::Transition;
+use crate::agent_state::{Lifecycle, Transition};
 use crate::event::{AgentId, Event, ExitInfo};
 use crate::healer::{Decision, HoldReason};
 use crate::supervisor::{FixSlot, Supervisor};
@@ -283,11 +283,46 @@ impl Supervisor {
             .cause
             .clone()
             .unwrap_or_else(|| exit_incident(None, None, false));
-        let decision = self.healer.retry(&name, &cause, now);
+        let decision = if self.agents[id].life == Lifecycle::NeedsAttention {
+            let d = self.healer.attention_trial(&name, &cause, now);
+            if matches!(d, Decision::Restart { .. }) {
+                self.announce_attention_trial(&name, &cause);
+            }
+            d
+        } else {
+            self.healer.retry(&name, &cause, now)
+        };
         if let Decision::Restart { trial: true, .. } = decision {
             self.record(&name, "breaker_half_open", None, None, None, "one trial");
         }
         self.apply(id, decision, &cause, None);
+    }
+
+    /// Says loudly that a held agent is being tried again, so a human who fixed nothing is not
+    /// surprised by a fresh failure alert.
+    fn announce_attention_trial(&mut self, name: &str, cause: &Incident) {
+        let held_for = humantime::format_duration(self.config.breaker.reset_after);
+        let msg = format!(
+            "trial restart after {held_for} in needs_attention (a fix may have been deployed); cause was {}: {}",
+            cause.kind, cause.line
+        );
+        tracing::warn!(agent = %name, kind = %cause.kind, "⏯ {name}: {msg}");
+        self.record(
+            name,
+            "restart",
+            Some(cause.kind.to_string()),
+            Some("restart".into()),
+            None,
+            &msg,
+        );
+        self.alerts.send(Alert {
+            key: format!("{name}:attention_trial"),
+            severity: Severity::High,
+            source: crate::SOURCE.into(),
+            agent: Some(name.to_string()),
+            title: format!("{name}: trial restart after a needs_attention hold"),
+            body: msg,
+        });
     }
 
     /// Runs the plan's fix once per target; later agents needing the same fix wait for it or reuse

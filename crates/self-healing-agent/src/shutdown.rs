@@ -34,7 +34,8 @@ impl Supervisor {
     /// left, and wait until every watcher has reaped its child.
     pub async fn stop_all(&mut self, rx: &mut mpsc::UnboundedReceiver<Event>) {
         self.stopping = true;
-        for a in &mut self.agents {
+        // Held agents keep their retry time so the final status still says when they resume.
+        for a in self.agents.iter_mut().filter(|a| !a.life.is_held()) {
             a.wake = None;
         }
         let live: Vec<u32> = self.agents.iter().filter_map(|a| a.pid).collect();

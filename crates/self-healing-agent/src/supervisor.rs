@@ -134,6 +134,9 @@ impl Supervisor {
                 agent.pid = None;
                 agent.go(Transition::Exited);
                 agent.go(Transition::Hold);
+                // A missing directory or executable may be deployed later: try again (see
+                // `Healer::attention_retry_at`).
+                agent.wake = Some((self.healer.attention_retry_at(now), Wake::Retry));
                 tracing::error!(agent = %name, "⚠️ {}", e.message);
                 self.record(&name, "held", None, None, None, &e.message);
                 self.alerts.send(Alert {
