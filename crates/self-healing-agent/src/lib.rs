@@ -4,7 +4,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`cli`] | the command line |
-//! | [`supervisor`], [`reactions`], [`shutdown`], [`probe`] | the event loop and what it does with events |
+//! | [`supervisor`], [`reactions`], [`fixing`], [`shutdown`], [`probe`] | the event loop and what it does with events |
 //! | [`healer`], [`correlation`], [`agent_state`] | the pure decisions: backoff, budget, breaker, correlation, lifecycle |
 //! | [`spawn`], [`output`], [`log_writer`], [`oom`] | processes: spawning, capture, exit and OOM detection |
 //! | [`follow`] | agents' own log files, followed with `tail -F` semantics |
@@ -17,6 +17,7 @@ pub mod agent_state;
 pub mod cli;
 pub mod correlation;
 pub mod event;
+pub mod fixing;
 pub mod follow;
 pub mod healer;
 pub mod log_writer;

@@ -3,11 +3,10 @@
 
 use crate::agent::Wake;
 use crate::agent_state::{Lifecycle, Transition};
-use crate::event::{AgentId, Event, ExitInfo};
+use crate::event::{AgentId, ExitInfo};
 use crate::healer::{Decision, HoldReason};
-use crate::supervisor::{FixSlot, Supervisor};
+use crate::supervisor::Supervisor;
 use healing_core::alert::Alert;
-use healing_core::executor::FixOutcome;
 use healing_core::fix::{FixAction, FixPlan};
 use healing_core::incident::Incident;
 use healing_core::kind::{ErrorKind, Severity};
@@ -210,7 +209,7 @@ impl Supervisor {
         self.dirty = true;
     }
 
-    fn hold(
+    pub(crate) fn hold(
         &mut self,
         id: AgentId,
         reason: HoldReason,
@@ -325,110 +324,6 @@ impl Supervisor {
         });
     }
 
-    /// Runs the plan's fix once per target; later agents needing the same fix wait for it or reuse
-    /// a recent success.
-    fn start_fix(&mut self, id: AgentId, plan: &FixPlan, cause: &Incident) {
-        let name = self.agents[id].cfg.name.clone();
-        let target = plan.target.clone().unwrap_or_else(|| cause.key());
-        let window = self.config.self_healing.correlation_window;
-        let now = self.clock.now();
-        match self.fixes.get_mut(&target) {
-            Some(FixSlot::Running(waiters)) => {
-                waiters.push(id);
-                tracing::info!(agent = %name, target = %target, "fix for {target} already running; {name} waits for it");
-                return;
-            }
-            Some(FixSlot::Done(at, FixOutcome::Succeeded { .. }))
-                if now.duration_since(*at).is_ok_and(|d| d < window) =>
-            {
-                let _ = self.tx.send(Event::FixDone {
-                    target: target.clone(),
-                    outcome: FixOutcome::NotNeeded,
-                });
-                self.fixes.insert(target, FixSlot::Running(vec![id]));
-                return;
-            }
-            _ => {}
-        }
-        tracing::info!(agent = %name, action = %plan.action.kind(), target = %target, severity = %cause.severity,
-            "Applying fix '{}' for {name} (severity: {})", plan.action.kind(), cause.severity);
-        self.push(self.entry(&name, "fix", cause, plan, "pending"));
-        self.fixes
-            .insert(target.clone(), FixSlot::Running(vec![id]));
-        let executor = self.executor.clone();
-        let action = plan.action.clone();
-        let tx = self.tx.clone();
-        tokio::spawn(async move {
-            let outcome = executor.execute(&action).await;
-            let _ = tx.send(Event::FixDone { target, outcome });
-        });
-    }
-
-    /// A fix ended: restart (or re-decide for) every agent waiting on it.
-    pub(crate) fn on_fix_done(&mut self, target: String, outcome: FixOutcome) {
-        let now = self.clock.now();
-        let waiters = match self.fixes.remove(&target) {
-            Some(FixSlot::Running(w)) => w,
-            _ => Vec::new(),
-        };
-        let label = match &outcome {
-            FixOutcome::Succeeded { .. } | FixOutcome::NotNeeded => "succeeded",
-            FixOutcome::Failed { .. } => "failed",
-            FixOutcome::Refused { .. } => "refused",
-        };
-        if !matches!(outcome, FixOutcome::NotNeeded) {
-            *self.counters.fixes_total.entry(label.into()).or_default() += 1;
-        }
-        tracing::info!(target = %target, outcome = label, "fix {label}: {target}");
-        let keep = match &outcome {
-            FixOutcome::NotNeeded => FixOutcome::Succeeded {
-                detail: "reused".into(),
-            },
-            o => o.clone(),
-        };
-        self.fixes.insert(target.clone(), FixSlot::Done(now, keep));
-        for id in waiters {
-            if self.stopping {
-                break;
-            }
-            let name = self.agents[id].cfg.name.clone();
-            let cause = self.agents[id]
-                .cause
-                .clone()
-                .unwrap_or_else(|| exit_incident(None, None, false));
-            let mut e = self.base_entry(&name, "fix", &cause);
-            e.target = Some(target.clone());
-            e.outcome = Some(label.into());
-            self.push(e);
-            match &outcome {
-                FixOutcome::Succeeded { .. } | FixOutcome::NotNeeded => {
-                    let key = crate::healer::breaker_key(&name, &cause);
-                    let attempt = self
-                        .healer
-                        .persisted()
-                        .backoff_attempts
-                        .get(&name)
-                        .copied()
-                        .unwrap_or(0)
-                        + 1;
-                    self.restart_now(id, &key, attempt, false);
-                }
-                FixOutcome::Failed { detail } => {
-                    tracing::warn!(agent = %name, detail = %detail, "fix failed");
-                    let d = self.healer.on_fix_failed(&name, &cause, now);
-                    self.apply(id, d, &cause, None);
-                }
-                FixOutcome::Refused { reason } => {
-                    let r = reason.clone();
-                    let key = crate::healer::breaker_key(&name, &cause);
-                    tracing::warn!(agent = %name, reason = %r, "fix refused");
-                    self.hold(id, HoldReason::NeedsAttention, None, &key, &cause);
-                }
-            }
-        }
-        self.dirty = true;
-    }
-
     /// A liveness probe failed: terminate the group (TERM, grace, KILL); the exit event restarts it.
     pub(crate) fn on_probe_failed(&mut self, id: AgentId, generation: u64, reason: String) {
         let agent = &mut self.agents[id];
@@ -445,7 +340,7 @@ impl Supervisor {
         self.dirty = true;
     }
 
-    fn base_entry(
+    pub(crate) fn base_entry(
         &self,
         agent: &str,
         event: &str,
@@ -464,7 +359,7 @@ impl Supervisor {
         }
     }
 
-    fn entry(
+    pub(crate) fn entry(
         &self,
         agent: &str,
         event: &str,
@@ -479,7 +374,7 @@ impl Supervisor {
         e
     }
 
-    fn push(&mut self, e: crate::state_docs::HistoryEntry) {
+    pub(crate) fn push(&mut self, e: crate::state_docs::HistoryEntry) {
         self.history.push_back(e);
         let limit = self.config.self_healing.history_limit.max(1);
         while self.history.len() > limit {

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Project, fast, run_until};
+use common::{Binary, Project, Webhook, fast, run_until, wait_for};
 use std::time::Duration;
 
 /// An installer that "installs" module `name` by writing `site/<name>.py`, and records each call.
@@ -132,5 +132,49 @@ async fn a_missing_directory_inside_the_roots_is_created_and_outside_is_refused(
     assert!(
         !p.path().join("elsewhere").exists(),
         "a directory outside the roots was created"
+    );
+}
+
+#[tokio::test]
+async fn two_agents_missing_the_same_module_share_one_install_and_one_alert_naming_both() {
+    let hook = Webhook::start().await;
+    let p = Project::new();
+    // A slow installer, so both agents' failures land while the one install runs.
+    p.write(
+        "install.py",
+        &format!("import time\ntime.sleep(0.5)\n{INSTALLER}"),
+    );
+    p.write("pricing.py", NEEDS_MODULE);
+    p.write("risk.py", NEEDS_MODULE);
+    p.config(&fast(&format!(
+        "{}{}\n[fixes]\ninstall_command = [\"python3\", \"{}\"]\nallow_packages = [\"fancylib\"]\nrequirements = \"none.txt\"\n",
+        agent("pricing", "pricing.py"),
+        agent("risk", "risk.py"),
+        p.path().join("install.py").display()
+    )));
+    let sup = Binary::start(&p, &[("HEALING_WEBHOOK_URL", hook.url.as_str())]);
+    let healthy = wait_for(Duration::from_secs(10), || {
+        p.state("agent_status.json").is_some_and(|s| {
+            s["agents"]["pricing"]["healthy"] == true && s["agents"]["risk"]["healthy"] == true
+        }) && !hook.texts().is_empty()
+    })
+    .await;
+    // Anything else would have been sent by now; give a straggler a moment to show up.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(sup.stop().success());
+    assert!(healthy, "{:?}", p.state("agent_status.json"));
+    assert_eq!(
+        p.lines("installs.txt"),
+        vec!["fancylib"],
+        "installed exactly once"
+    );
+    let texts = hook.texts();
+    assert_eq!(texts.len(), 1, "one alert for one cause: {texts:?}");
+    let alert = &texts[0];
+    assert!(
+        alert.contains("module:fancylib")
+            && alert.contains("pricing, risk")
+            && alert.contains("fixed"),
+        "{alert}"
     );
 }
