@@ -54,14 +54,15 @@ impl Supervisor {
         let plan = self.policy.plan(&cause, &self.agents[id].cfg.cwd);
         let refused = plan.refused.is_some();
         let decision = self.healer.on_exit(&name, &cause, refused, exit.at);
-        // Critical path ends with the spawn inside `apply`; bookkeeping follows.
-        self.apply(id, decision, &cause, Some(&plan));
         let code = exit
             .signal
             .map(|s| format!("signal {s}"))
             .or(exit.code.map(|c| format!("code {c}")))
             .unwrap_or_default();
+        // One log call before the spawn keeps the log in the order things happened; all other
+        // bookkeeping follows the spawn inside `apply`.
         tracing::warn!(agent = %name, kind = %cause.kind, exit = %code, "⚠️ {name} is stopped");
+        self.apply(id, decision, &cause, Some(&plan));
         if !seen_while_running || exit.oom_killed {
             self.note_incident(id, &cause, exit.at);
         }
@@ -184,6 +185,7 @@ impl Supervisor {
                     self.agents[id].go(Transition::Prepare);
                     self.start_fix(id, &plan, cause);
                 } else if at <= now {
+                    log_applying(&name, cause);
                     self.restart_now(id, &breaker_key, attempt, trial);
                 } else {
                     let agent = &mut self.agents[id];
@@ -196,6 +198,7 @@ impl Supervisor {
                             trial,
                         },
                     ));
+                    log_applying(&name, cause);
                     let delay = at.duration_since(now).unwrap_or_default();
                     tracing::info!(agent = %name, attempt, delay = ?delay, "Restarting {name} in {delay:.1?} (attempt {attempt})");
                 }
@@ -381,4 +384,20 @@ impl Supervisor {
             self.history.pop_front();
         }
     }
+}
+
+/// The name of the fix a plain restart applies: `agent_exit` for an unexplained exit, else the kind
+/// of the diagnosed cause (`memory_error`, `connection_refused_local`, ...).
+pub fn restart_fix_name(cause: &Incident) -> &'static str {
+    match cause.kind {
+        ErrorKind::ProcessExit => "agent_exit",
+        kind => kind.as_str(),
+    }
+}
+
+/// `Applying fix 'agent_exit' for sports_analytics (severity: high)`.
+fn log_applying(name: &str, cause: &Incident) {
+    let fix = restart_fix_name(cause);
+    tracing::info!(agent = %name, fix, severity = %cause.severity,
+        "Applying fix '{fix}' for {name} (severity: {})", cause.severity);
 }

@@ -102,3 +102,36 @@ async fn a_supervisor_restart_keeps_restart_budgets_and_breaker_states() {
     let state = p.state("self_healing_state.json").unwrap();
     assert_eq!(state["breakers"]["agent:crasher"]["state"], "open");
 }
+
+#[tokio::test]
+async fn the_log_tells_the_story_in_the_documented_words() {
+    let p = Project::new();
+    p.config(
+        &fast(&CRASHER.replace("crasher", "sports_analytics"))
+            .replace("interval = \"60s\"", "interval = \"300ms\""),
+    );
+    let sup = common::Binary::start(&p, &[("NO_COLOR", "1")]);
+    let log = || std::fs::read_to_string(p.path().join("supervisor.err")).unwrap_or_default();
+    let told = common::wait_for(Duration::from_secs(5), || {
+        log().contains("Restarted sports_analytics (attempt 2)")
+            && log().contains("Health check complete: ")
+    })
+    .await;
+    assert!(sup.stop().success());
+    let log = log();
+    assert!(told, "{log}");
+    let expected = [
+        "⚠️ sports_analytics is stopped",
+        "Applying fix 'agent_exit' for sports_analytics (severity: ",
+        "Restarted sports_analytics (attempt 1)",
+    ];
+    let mut from = 0;
+    for line in expected {
+        let at = log[from..]
+            .find(line)
+            .unwrap_or_else(|| panic!("{line:?} missing or out of order in:\n{log}"));
+        from += at + line.len();
+    }
+    let health = regex::Regex::new(r"Health check complete: \d+/1 agents healthy").unwrap();
+    assert!(health.is_match(&log), "{log}");
+}
