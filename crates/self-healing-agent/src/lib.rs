@@ -3,7 +3,7 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`cli`] | the command line |
+//! | [`cli`], [`scan`] | the command line; `scan` replays log files through the catalogue and policy |
 //! | [`supervisor`], [`reactions`], [`fixing`], [`shutdown`], [`probe`] | the event loop and what it does with events |
 //! | [`healer`], [`correlation`], [`agent_state`] | the pure decisions: backoff, budget, breaker, correlation, lifecycle |
 //! | [`spawn`], [`output`], [`log_writer`], [`oom`] | processes: spawning, capture, exit and OOM detection |
@@ -25,6 +25,7 @@ pub mod oom;
 pub mod output;
 pub mod probe;
 pub mod reactions;
+pub mod scan;
 pub mod shutdown;
 pub mod snapshot;
 pub mod spawn;

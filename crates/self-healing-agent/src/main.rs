@@ -3,6 +3,7 @@
 use clap::Parser;
 use healing_core::config_load::{self, ConfigError, LoadedConfig};
 use self_healing_agent::cli::{Cli, Command};
+use self_healing_agent::scan;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
@@ -64,13 +65,20 @@ fn main() -> ExitCode {
             print!("{}", loaded.effective_toml());
             ExitCode::SUCCESS
         }
-        // MERGE(core-a): `scan::run_scan(Some(&loaded), &files, &mut stdout)`.
+        // Without a config file, scan uses the built-in catalogue and a deny-all policy.
         Some(Command::Scan { files }) => {
-            eprintln!(
-                "scan of {} file(s) is not available in this build yet",
-                files.len()
-            );
-            ExitCode::FAILURE
+            let config = (!loaded.used_defaults).then_some(&loaded);
+            let mut stdout = std::io::stdout().lock();
+            match scan::run_scan(config, &files, &mut stdout) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    let code = e
+                        .downcast_ref::<scan::ScanError>()
+                        .map_or(1, |s| s.exit_code());
+                    ExitCode::from(u8::try_from(code).unwrap_or(1))
+                }
+            }
         }
         // MERGE(sup-surface): `status_cmd::run(&loaded.config.state_dir, &mut stdout)`.
         Some(Command::Status) => {
