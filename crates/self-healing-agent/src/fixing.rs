@@ -129,10 +129,11 @@ impl Supervisor {
             FixOutcome::Failed { detail } => ("fix failed", detail),
             FixOutcome::Refused { reason } => ("fix refused", reason),
         };
-        let names: Vec<&str> = waiters
+        let mut names: Vec<&str> = waiters
             .iter()
             .map(|&id| self.agents[id].cfg.name.as_str())
             .collect();
+        names.sort_unstable();
         let cause = self.agents[first]
             .cause
             .clone()
