@@ -5,8 +5,11 @@
 //! supervisor and after it stopped. The other binaries' documents are read as free-form JSON (their
 //! shapes belong to them) and summarised: times, counts and the names of what they warn about.
 
-use crate::documents::{Doc, age, names, parse_time, read_doc, time_field};
+mod format;
+
+use crate::documents::{Doc, names, parse_time, read_doc};
 use crate::metrics::HELD_STATUSES;
+use format::{MAX_CELL, ago, cell, human, row, table, text, words};
 use serde_json::{Map, Value};
 use std::io::Write;
 use std::path::Path;
@@ -14,8 +17,6 @@ use std::time::{Duration, SystemTime};
 
 /// Fix events shown, newest first.
 const RECENT_FIXES: usize = 10;
-/// Widest cell; longer text (an error line, a hostile name) is cut so the table stays a table.
-const MAX_CELL: usize = 48;
 
 /// Prints the status of everything found in `state_dir`.
 pub fn run(state_dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -327,97 +328,10 @@ fn last_exit(exit: Option<&Value>) -> String {
     }
 }
 
-/// "12s ago" for the timestamp at `key`, the raw text when it is not a timestamp, "-" when absent.
-fn ago(doc: &Value, key: &str, now: SystemTime) -> String {
-    match (time_field(doc, key), doc.get(key)) {
-        (Some(t), _) => format!("{} ago", human(age(t, now))),
-        (None, v) => text(v),
-    }
-}
-
-/// A duration the way people read it on a status screen: the two largest units.
-fn human(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
-        3600..86400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        _ => format!("{}d{:02}h", s / 86400, (s % 86400) / 3600),
-    }
-}
-
-fn text(v: Option<&Value>) -> String {
-    match v {
-        None | Some(Value::Null) => "-".into(),
-        Some(Value::String(s)) => cell(s),
-        Some(other) => cell(&other.to_string()),
-    }
-}
-
-fn words(key: &str) -> String {
-    cell(&key.replace('_', " "))
-}
-
-/// Printable, single-line, at most [`MAX_CELL`] characters.
-fn cell(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_CELL)
-        .collect();
-    if s.chars().count() > MAX_CELL {
-        out.pop();
-        out.push('…');
-    }
-    out
-}
-
-fn row(cells: &[&str]) -> Vec<String> {
-    cells.iter().map(|c| c.to_string()).collect()
-}
-
-fn table(rows: &[Vec<String>], out: &mut dyn Write) -> anyhow::Result<()> {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|i| {
-            rows.iter()
-                .filter_map(|r| r.get(i))
-                .map(|c| c.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn durations_read_as_two_units() {
-        assert_eq!(human(Duration::from_secs(5)), "5s");
-        assert_eq!(human(Duration::from_secs(200)), "3m20s");
-        assert_eq!(human(Duration::from_secs(7500)), "2h05m");
-        assert_eq!(human(Duration::from_secs(90_000)), "1d01h");
-    }
-
-    #[test]
-    fn cells_are_single_line_and_bounded() {
-        let hostile = format!("a\nb\u{1b}[31m{}", "x".repeat(500));
-        let c = cell(&hostile);
-        assert!(!c.contains('\n') && !c.contains('\u{1b}'));
-        assert_eq!(c.chars().count(), MAX_CELL);
-    }
 
     #[test]
     fn unknown_documents_summarise_times_counts_and_warning_names() {
