@@ -257,7 +257,8 @@ fn summarise(doc: &Value, now: SystemTime) -> String {
         }
         let part = match value {
             Value::String(s) if parse_time(s).is_some() => {
-                format!("{} {}", words(key), ago(doc, key, now))
+                let name = key.strip_suffix("_at").unwrap_or(key);
+                format!("{} {}", words(name), ago(doc, key, now))
             }
             Value::Array(items) => with_labels(key, items.len(), items.iter().filter_map(label)),
             Value::Object(items) => with_labels(key, items.len(), items.keys().map(|k| cell(k))),
@@ -339,7 +340,7 @@ mod tests {
         let doc = json!({"schema_version": 1, "last_pass_at": "2026-01-01T00:00:00Z",
             "active_warnings": [{"kind": "memory"}, {"kind": "disk"}], "checks": {"a": 1}, "healthy": false});
         let line = summarise(&doc, now);
-        assert!(line.contains("last pass at 1m00s ago"), "{line}");
+        assert!(line.contains("last pass 1m00s ago"), "{line}");
         assert!(line.contains("active warnings: 2 (memory, disk)"), "{line}");
         assert!(line.contains("checks: 1"), "{line}");
         assert!(line.contains("healthy: false"), "{line}");

@@ -118,7 +118,7 @@ fn shows_agents_breakers_recent_fixes_and_the_other_binaries() {
     let prevention = line_with(&text, "prevention-agent:");
     assert!(
         prevention.contains("active warnings: 1 (memory)")
-            && prevention.contains("last pass at 1m00s ago")
+            && prevention.contains("last pass 1m00s ago")
     );
     assert!(
         text.contains("auto-recovery: not running (no render_recovery_state.json)"),
