@@ -4,7 +4,9 @@
 //! section has per-field defaults (the deployment doc's numbers), so an empty file — or none at all — is a
 //! valid configuration. Durations are strings (`"500ms"`, `"60s"`, `"5m"`, `"1h"`).
 //!
-//! Loading, env overrides, path resolution and validation live in [`crate::config_load`].
+//! Loading, env overrides, path resolution and validation live in [`crate::config_load`]. Unknown keys are
+//! an error there, reported all at once with their line and column; the structs themselves do not use
+//! `deny_unknown_fields` because that stops at the first unknown key (see `config_load`'s docs).
 
 use crate::kind::{ActionKind, ErrorKind, Severity};
 use serde::{Deserialize, Serialize};
@@ -18,7 +20,7 @@ const fn secs(s: u64) -> Duration {
 
 /// The whole file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Config {
     /// Where the state documents live (env `HEALING_STATE_DIR` overrides).
     pub state_dir: PathBuf,
@@ -65,7 +67,7 @@ impl Default for Config {
 
 /// `[self_healing]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct SelfHealingConfig {
     /// Period of the health pass (summaries and probes, not crash detection). Env `SELF_HEALING_INTERVAL`
     /// (seconds) overrides.
@@ -115,7 +117,7 @@ impl Default for SelfHealingConfig {
 
 /// `[restart]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct RestartConfig {
     /// First delay of the normal curve.
     #[serde(with = "humantime_serde")]
@@ -149,7 +151,7 @@ impl Default for RestartConfig {
 
 /// `[breaker]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct BreakerConfig {
     /// Failed fix attempts that open the breaker.
     pub failure_threshold: u32,
@@ -173,7 +175,6 @@ impl Default for BreakerConfig {
 
 /// One `[[agents]]` entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     /// Unique name (`[A-Za-z0-9_.-]+`), used in file names, metrics and alerts.
     pub name: String,
@@ -214,7 +215,7 @@ fn default_true() -> bool {
 
 /// `[fixes]`: what the executor may do. Everything not allowed here is refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct FixesConfig {
     /// argv prefix of the installer; the requirement (`name==version` or `name`) is appended.
     pub install_command: Vec<String>,
@@ -253,7 +254,6 @@ impl Default for FixesConfig {
 
 /// One `[[patterns]]` entry (user pattern, checked before the built-in catalogue).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PatternConfig {
     /// Name shown in incidents.
     pub name: String,
@@ -271,7 +271,7 @@ pub struct PatternConfig {
 
 /// `[alerts]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct AlertsConfig {
     /// Alerts below this severity are recorded, not sent.
     pub min_severity: Severity,
@@ -297,7 +297,7 @@ impl Default for AlertsConfig {
 
 /// `[alerts.telegram]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct TelegramConfig {
     /// Bot API base URL (tests point it at 127.0.0.1).
     pub api_base: String,
@@ -319,7 +319,7 @@ impl Default for TelegramConfig {
 
 /// `[alerts.webhook]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct WebhookConfig {
     /// Env var holding the webhook URL (a URL is a secret: it is never written anywhere).
     pub url_env: String,
@@ -335,7 +335,7 @@ impl Default for WebhookConfig {
 
 /// `[prevention]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct PreventionConfig {
     /// Pass period; env `PREVENTION_INTERVAL` (seconds) overrides.
     #[serde(with = "humantime_serde")]
@@ -385,7 +385,7 @@ impl Default for PreventionConfig {
 
 /// `[recovery]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct RecoveryConfig {
     /// Loop period when not run with `--once`.
     #[serde(with = "humantime_serde")]
@@ -420,7 +420,6 @@ impl Default for RecoveryConfig {
 
 /// One `[[recovery.services]]` entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ServiceConfig {
     /// Name shown in state and alerts.
     pub name: String,
@@ -452,7 +451,7 @@ fn default_wake_timeout() -> Duration {
 
 /// `[recovery.render]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct RenderApiConfig {
     /// API base URL.
     pub api_base: String,
