@@ -1,0 +1,314 @@
+//! The worker task: filter, de-duplicate, deliver with retries, park failures in the outbox.
+
+use super::dedup::Dedup;
+use super::format::{Style, render};
+use super::outbox::Outbox;
+use super::telegram::TelegramSink;
+use super::webhook::WebhookSink;
+use super::{Alert, AlertError, AlertOptions, AlertSinks, AlertStats, Command, SinkKind, lock};
+use crate::clock::SharedClock;
+use crate::config::AlertsConfig;
+use crate::kind::Severity;
+use crate::state::{StateStore, docs};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// How many requested waits [`AlertStats`] remembers.
+const WAITS_KEPT: usize = 64;
+
+/// One configured destination.
+#[derive(Debug)]
+enum Sink {
+    Telegram(TelegramSink),
+    Webhook(WebhookSink),
+}
+
+impl Sink {
+    fn kind(&self) -> SinkKind {
+        match self {
+            Sink::Telegram(_) => SinkKind::Telegram,
+            Sink::Webhook(_) => SinkKind::Webhook,
+        }
+    }
+
+    async fn send(&self, client: &reqwest::Client, alert: &Alert) -> Result<(), AlertError> {
+        match self {
+            Sink::Telegram(t) => t.send(client, &render(alert, Style::TelegramHtml)).await,
+            Sink::Webhook(w) => w.send(client, &render(alert, Style::Slack)).await,
+        }
+    }
+}
+
+/// The state of one running alerter.
+#[derive(Debug)]
+pub(super) struct Worker {
+    sinks: Vec<Sink>,
+    client: reqwest::Client,
+    options: AlertOptions,
+    min_severity: Severity,
+    dedup: Dedup,
+    outbox: Outbox,
+    clock: SharedClock,
+    stats: Arc<Mutex<AlertStats>>,
+    source: String,
+}
+
+impl Worker {
+    pub(super) fn new(
+        cfg: &AlertsConfig,
+        sinks: AlertSinks,
+        options: AlertOptions,
+        store: Arc<StateStore>,
+        source: &str,
+        clock: SharedClock,
+        stats: Arc<Mutex<AlertStats>>,
+    ) -> Self {
+        let mut list = Vec::new();
+        if let Some((token, chat_id)) = sinks.telegram {
+            list.push(Sink::Telegram(TelegramSink {
+                api_base: cfg.telegram.api_base.clone(),
+                token,
+                chat_id,
+            }));
+        }
+        if let Some(url) = sinks.webhook {
+            list.push(Sink::Webhook(WebhookSink { url }));
+        }
+        let client = match reqwest::Client::builder()
+            .timeout(options.request_timeout)
+            .build()
+        {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::error!(error = %e.without_url(), "alert HTTP client unavailable; alerts are logged only");
+                list.clear();
+                reqwest::Client::default()
+            }
+        };
+        if list.is_empty() {
+            tracing::info!(
+                source,
+                token_env = cfg.telegram.token_env,
+                url_env = cfg.webhook.url_env,
+                "no alert sink configured; alerts are logged only"
+            );
+        } else {
+            let names: Vec<String> = list.iter().map(|s| s.kind().to_string()).collect();
+            tracing::info!(source, sinks = names.join(","), "alert sinks configured");
+        }
+        let outbox = Outbox::load(store, docs::alert_outbox(source), options.outbox_limit);
+        Self {
+            sinks: list,
+            client,
+            min_severity: cfg.min_severity,
+            dedup: Dedup::new(cfg.dedup_window),
+            outbox,
+            clock,
+            stats,
+            source: source.to_string(),
+            options,
+        }
+    }
+
+    pub(super) async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Command>,
+        shutdown: CancellationToken,
+    ) {
+        self.update_pending();
+        self.resend_outbox(&shutdown).await;
+        let period = self
+            .options
+            .outbox_retry_every
+            .max(Duration::from_millis(10));
+        let mut retry = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break,
+                cmd = rx.recv() => match cmd {
+                    Some(Command::Alert(alert)) => self.handle(alert, &shutdown).await,
+                    Some(Command::Flush(done)) => { let _ = done.send(()); }
+                    None => break,
+                },
+                _ = retry.tick(), if !self.outbox.entries.is_empty() => self.resend_outbox(&shutdown).await,
+            }
+        }
+        // Stopping: whatever is still queued goes to the outbox without touching the network.
+        rx.close();
+        while let Ok(cmd) = rx.try_recv() {
+            match cmd {
+                Command::Alert(alert) => {
+                    if self.admit(&alert) {
+                        for kind in self.sinks.iter().map(Sink::kind).collect::<Vec<_>>() {
+                            self.park(alert.clone(), kind, "not sent before shutdown".into());
+                        }
+                    }
+                }
+                Command::Flush(done) => {
+                    let _ = done.send(());
+                }
+            }
+        }
+        self.outbox.persist();
+        self.update_pending();
+    }
+
+    /// Severity filter and de-duplication; logs the outcome of a dropped alert.
+    fn admit(&mut self, alert: &Alert) -> bool {
+        if alert.severity < self.min_severity {
+            lock(&self.stats).below_threshold += 1;
+            tracing::info!(key = alert.key, severity = %alert.severity, title = alert.title,
+                outcome = "below_threshold", "alert recorded, not sent");
+            return false;
+        }
+        if !self.dedup.admit(&alert.key, self.clock.now()) {
+            lock(&self.stats).duplicates += 1;
+            tracing::info!(key = alert.key, severity = %alert.severity,
+                outcome = "duplicate", "alert dropped as duplicate within the dedup window");
+            return false;
+        }
+        if self.sinks.is_empty() {
+            lock(&self.stats).no_sink += 1;
+            tracing::warn!(key = alert.key, severity = %alert.severity, title = alert.title,
+                outcome = "no_sink", "alert (no sink configured)");
+            return false;
+        }
+        true
+    }
+
+    async fn handle(&mut self, alert: Alert, shutdown: &CancellationToken) {
+        if !self.admit(&alert) {
+            return;
+        }
+        for i in 0..self.sinks.len() {
+            let kind = self.sinks[i].kind();
+            match self.deliver(i, &alert, shutdown).await {
+                Ok(()) => {
+                    lock(&self.stats).sent += 1;
+                    tracing::info!(source = self.source, key = alert.key, severity = %alert.severity,
+                        sink = %kind, title = alert.title, outcome = "sent", "alert sent");
+                }
+                Err(e) => self.failed(alert.clone(), kind, e),
+            }
+        }
+    }
+
+    fn failed(&mut self, alert: Alert, kind: SinkKind, error: AlertError) {
+        let text = error.to_string();
+        lock(&self.stats).last_error = Some(text.clone());
+        if let AlertError::Rejected { .. } = error {
+            lock(&self.stats).rejected += 1;
+            tracing::error!(key = alert.key, sink = %kind, error = %text, outcome = "rejected",
+                "alert rejected by the server; not retried");
+            return;
+        }
+        tracing::warn!(source = self.source, key = alert.key, sink = %kind, error = %text, outcome = "outbox",
+            "alert not delivered; kept in the outbox");
+        lock(&self.stats).failed += 1;
+        self.park(alert, kind, text);
+        self.outbox.persist();
+        self.update_pending();
+    }
+
+    fn park(&mut self, alert: Alert, kind: SinkKind, error: String) {
+        self.outbox.push(alert, kind, error, self.clock.now());
+    }
+
+    /// Re-sends outbox entries oldest first; entries that fail again stay (their sink is retried later).
+    async fn resend_outbox(&mut self, shutdown: &CancellationToken) {
+        if self.outbox.entries.is_empty() {
+            return;
+        }
+        let entries = std::mem::take(&mut self.outbox.entries);
+        let mut keep = Vec::new();
+        for mut entry in entries {
+            let Some(i) = self.sinks.iter().position(|s| s.kind() == entry.sink) else {
+                tracing::warn!(key = entry.alert.key, sink = %entry.sink,
+                    "outbox alert dropped: its sink is no longer configured");
+                continue;
+            };
+            if shutdown.is_cancelled() {
+                keep.push(entry);
+                continue;
+            }
+            match self.deliver(i, &entry.alert, shutdown).await {
+                Ok(()) => {
+                    let mut stats = lock(&self.stats);
+                    stats.sent += 1;
+                    stats.resent_from_outbox += 1;
+                    tracing::info!(key = entry.alert.key, sink = %entry.sink, attempts = entry.attempts + 1,
+                        outcome = "sent", "alert from the outbox sent");
+                }
+                Err(AlertError::Rejected { .. }) => {
+                    lock(&self.stats).rejected += 1;
+                    tracing::error!(key = entry.alert.key, sink = %entry.sink, outcome = "rejected",
+                        "outbox alert rejected by the server; dropped");
+                }
+                Err(e) => {
+                    entry.attempts += 1;
+                    entry.last_error = e.to_string();
+                    lock(&self.stats).last_error = Some(entry.last_error.clone());
+                    keep.push(entry);
+                }
+            }
+        }
+        self.outbox.entries = keep;
+        self.outbox.persist();
+        self.update_pending();
+    }
+
+    /// Up to `max_attempts` requests; waits between them as the server asks (429) or with backoff.
+    async fn deliver(
+        &self,
+        i: usize,
+        alert: &Alert,
+        shutdown: &CancellationToken,
+    ) -> Result<(), AlertError> {
+        let sink = &self.sinks[i];
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let error = match sink.send(&self.client, alert).await {
+                Ok(()) => return Ok(()),
+                Err(e @ AlertError::Rejected { .. }) => return Err(e),
+                Err(e) => e,
+            };
+            let wait = match &error {
+                AlertError::RateLimited { retry_after, .. } => *retry_after,
+                _ => self.backoff(attempt),
+            };
+            if attempt >= self.options.max_attempts.max(1) || wait > self.options.max_retry_wait {
+                return Err(error);
+            }
+            {
+                let mut stats = lock(&self.stats);
+                if stats.requested_waits.len() >= WAITS_KEPT {
+                    stats.requested_waits.remove(0);
+                }
+                stats.requested_waits.push(wait);
+            }
+            tracing::info!(key = alert.key, sink = %sink.kind(), attempt, wait_secs = wait.as_secs_f64(),
+                error = %error, "alert delivery failed; retrying");
+            let scaled = wait.mul_f64(self.options.time_scale.clamp(0.0, 1e6));
+            tokio::select! {
+                _ = tokio::time::sleep(scaled) => {}
+                _ = shutdown.cancelled() => return Err(error),
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(16));
+        self.options
+            .first_backoff
+            .saturating_mul(factor)
+            .min(self.options.max_backoff)
+    }
+
+    fn update_pending(&self) {
+        lock(&self.stats).outbox_pending = self.outbox.entries.len();
+    }
+}

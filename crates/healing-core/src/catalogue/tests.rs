@@ -1,0 +1,227 @@
+use super::*;
+
+fn classify(line: &str) -> Option<Classification> {
+    let cat = Catalogue::builtin();
+    assert!(
+        cat.may_match(line.as_bytes()) || cat.classify(line).is_none(),
+        "a matching line must pass the prefilter: {line}"
+    );
+    cat.classify(line)
+}
+
+fn kind(line: &str) -> Option<ErrorKind> {
+    classify(line).map(|c| c.kind)
+}
+
+#[test]
+fn python_error_lines_get_their_kind() {
+    use ErrorKind::*;
+    let cases: &[(&str, ErrorKind)] = &[
+        (
+            "ModuleNotFoundError: No module named 'yaml'",
+            ModuleNotFound,
+        ),
+        (
+            "ModuleNotFoundError: No module named 'os.nosuch'; 'os' is not a package",
+            ImportError,
+        ),
+        (
+            "ImportError: cannot import name 'X' from 'Y' (/usr/lib/python3.11/Y/__init__.py)",
+            ImportError,
+        ),
+        (
+            "ImportError: libGL.so.1: cannot open shared object file: No such file or directory",
+            SharedLibraryMissing,
+        ),
+        (
+            "FileNotFoundError: [Errno 2] No such file or directory: 'data/in.csv'",
+            FileNotFound,
+        ),
+        (
+            "PermissionError: [Errno 13] Permission denied: '/var/run/x.sock'",
+            PermissionDenied,
+        ),
+        ("KeyError: 'API_TOKEN'", EnvVarMissing),
+        ("OSError: [Errno 28] No space left on device", DiskFull),
+        ("MemoryError", MemoryError),
+        ("SyntaxError: expected ':'", SyntaxError),
+        (
+            "RecursionError: maximum recursion depth exceeded",
+            RecursionError,
+        ),
+        (
+            "ERROR uvicorn.error: [Errno 98] error while attempting to bind on address ('0.0.0.0', 8000): address already in use",
+            AddressInUse,
+        ),
+        (
+            "requests.exceptions.SSLError: HTTPSConnectionPool(host='a.example', port=443): Max retries exceeded (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED]')))",
+            SslError,
+        ),
+        (
+            "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server at \"db.internal\" (10.0.0.5), port 5432 failed: Connection refused",
+            DatabaseUnavailable,
+        ),
+        (
+            "urllib.error.HTTPError: HTTP Error 429: Too Many Requests",
+            RateLimited,
+        ),
+        (
+            "requests.exceptions.ReadTimeout: HTTPSConnectionPool(host='a.example', port=443): Read timed out. (read timeout=10)",
+            Timeout,
+        ),
+        (
+            "urllib3.exceptions.NewConnectionError: HTTPConnection(host='localhost', port=3000): Failed to establish a new connection: [Errno 111] Connection refused",
+            ConnectionRefusedLocal,
+        ),
+        (
+            "redis.exceptions.ConnectionError: Error 111 connecting to localhost:6379. Connection refused.",
+            ConnectionRefusedLocal,
+        ),
+        (
+            "2024-05-14 ERROR app: ConnectionRefusedError: [Errno 111] Connection refused",
+            ConnectionError,
+        ),
+        (
+            "ConnectionResetError: [Errno 104] Connection reset by peer",
+            ConnectionError,
+        ),
+        ("worker-3 (pid 77) exited with code 137", OomKilled),
+        ("worker-3 (pid 77) exited with code 1", ProcessExit),
+    ];
+    for (line, expected) in cases {
+        assert_eq!(kind(line), Some(*expected), "{line}");
+    }
+}
+
+#[test]
+fn benign_lines_that_mention_errors_do_not_match() {
+    for line in [
+        "0 errors, 3 warnings in batch 7",
+        "ErrorHandler initialised for queue 'ingest'",
+        "retrying GET https://a.example/v1/items after ConnectionError (attempt 2/5)",
+        "child process 123 exited with code 0",
+        "MemoryError handler registered (threshold 512 MiB)",
+        "no module named in plugin manifest 'x', skipping optional plugin",
+        "TimeoutError counter reset to 0",
+        "KeyError: 'user_id'",
+    ] {
+        assert_eq!(kind(line), None, "{line}");
+    }
+}
+
+#[test]
+fn details_a_fix_needs_are_extracted() {
+    let c = classify("ModuleNotFoundError: No module named 'cv2.aruco'").unwrap();
+    assert_eq!(c.detail.module.as_deref(), Some("cv2.aruco"));
+    assert_eq!(c.detail.distribution.as_deref(), Some("opencv-python"));
+    assert_eq!(c.action, ActionKind::InstallPackage);
+
+    let c = classify("FileNotFoundError: [Errno 2] No such file or directory: '/srv/data/in.csv'")
+        .unwrap();
+    assert_eq!(c.detail.path.as_deref(), Some("/srv/data/in.csv"));
+    assert_eq!(c.action, ActionKind::CreatePath);
+
+    let c = classify("requests.exceptions.ConnectionError: HTTPConnectionPool(host='localhost', port=8000): Max retries exceeded with url: /api (Caused by NewConnectionError(\"HTTPConnection(host='localhost', port=8000): Failed to establish a new connection: [Errno 111] Connection refused\"))").unwrap();
+    assert_eq!(c.kind, ErrorKind::ConnectionRefusedLocal);
+    assert_eq!(c.detail.host_port().as_deref(), Some("localhost:8000"));
+    assert_eq!(
+        c.detail.exception.as_deref(),
+        Some("requests.exceptions.ConnectionError")
+    );
+    assert_eq!(c.action, ActionKind::Alert);
+
+    let c = classify("KeyError: 'API_TOKEN'").unwrap();
+    assert_eq!(c.detail.env_var.as_deref(), Some("API_TOKEN"));
+
+    let c = classify(
+        "ImportError: libGL.so.1: cannot open shared object file: No such file or directory",
+    )
+    .unwrap();
+    assert_eq!(c.action, ActionKind::Alert);
+    assert_eq!(c.detail.distribution, None);
+
+    let c = classify("supervisor: worker exited with code 3").unwrap();
+    assert_eq!(c.detail.exit_code, Some(3));
+}
+
+#[test]
+fn defaults_follow_sre_judgement() {
+    assert_eq!(
+        Catalogue::default_action(ErrorKind::SyntaxError),
+        ActionKind::Alert
+    );
+    assert_eq!(
+        Catalogue::default_severity(ErrorKind::MemoryError),
+        Severity::Critical
+    );
+    assert_eq!(
+        Catalogue::default_severity(ErrorKind::OomKilled),
+        Severity::Critical
+    );
+    assert_eq!(
+        Catalogue::default_action(ErrorKind::SharedLibraryMissing),
+        ActionKind::Alert
+    );
+    assert_eq!(
+        Catalogue::default_action(ErrorKind::ProcessExit),
+        ActionKind::Restart
+    );
+    assert_eq!(
+        Catalogue::default_action(ErrorKind::Unclassified),
+        ActionKind::Alert
+    );
+    for kind in [
+        ErrorKind::ConnectionError,
+        ErrorKind::Timeout,
+        ErrorKind::RateLimited,
+        ErrorKind::DatabaseUnavailable,
+    ] {
+        assert_eq!(Catalogue::default_action(kind), ActionKind::Retry, "{kind}");
+    }
+}
+
+#[test]
+fn user_patterns_win_over_built_ins_and_keep_their_overrides() {
+    let user = vec![PatternConfig {
+        name: "vendor-sdk-down".into(),
+        regex: r"No module named 'vendor_sdk'".into(),
+        kind: ErrorKind::ImportError,
+        severity: Some(Severity::Low),
+        action: None,
+    }];
+    let cat = Catalogue::new(&user, &BTreeMap::new()).unwrap();
+    let c = cat
+        .classify("ModuleNotFoundError: No module named 'vendor_sdk'")
+        .unwrap();
+    assert_eq!(
+        (c.kind, c.severity, c.action),
+        (ErrorKind::ImportError, Severity::Low, ActionKind::Alert)
+    );
+    assert_eq!(c.pattern, "vendor-sdk-down");
+    assert_eq!(
+        cat.classify("ModuleNotFoundError: No module named 'yaml'")
+            .unwrap()
+            .pattern,
+        "module_not_found"
+    );
+}
+
+#[test]
+fn bad_user_input_is_reported_by_name() {
+    let user = vec![PatternConfig {
+        name: "broken".into(),
+        regex: "(unclosed".into(),
+        kind: ErrorKind::Timeout,
+        severity: None,
+        action: None,
+    }];
+    let err = Catalogue::new(&user, &BTreeMap::new()).unwrap_err();
+    assert!(err.to_string().contains("\"broken\""), "{err}");
+    let mut map = BTreeMap::new();
+    map.insert("yaml".to_string(), "--index-url=http://evil".to_string());
+    let err = Catalogue::new(&[], &map).unwrap_err();
+    assert!(
+        matches!(err, CatalogueError::InvalidDistribution { .. }),
+        "{err}"
+    );
+}

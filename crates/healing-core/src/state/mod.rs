@@ -1,0 +1,120 @@
+//! Atomic, versioned, single-writer state documents.
+//!
+//! The three binaries talk to each other only through JSON documents in one state directory. Each document
+//! has exactly one writer; readers tolerate missing and extra fields. Writes replace the whole document
+//! atomically (a reader sees the old version or the new one, never a mix, even if the writer is killed
+//! mid-write). Reads are forgiving: a missing document means "defaults", a corrupt one — or one written by a
+//! newer binary — is set aside and reported so the caller can alert, and the binary carries on.
+//!
+//! [`StateBackend`] is the storage seam (files now, a key-value store later); [`StateStore`] adds the
+//! envelope (`schema_version`, `written_at`, `writer`) and the read rules, and is what everything persisted
+//! (state, alert outbox) goes through.
+
+mod file_backend;
+mod lock;
+mod store;
+
+pub use file_backend::FileBackend;
+pub use lock::WriterLock;
+pub use store::{ReadOutcome, StateStore, rfc3339};
+
+use std::path::PathBuf;
+
+/// The document envelope version this build writes and understands.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The well-known documents and their writers.
+pub mod docs {
+    /// Written by `self-healing-agent`: breakers, restart windows, history, counters.
+    pub const SELF_HEALING: &str = "self_healing_state.json";
+    /// Written by `self-healing-agent`: per-agent status for status views and `/health`.
+    pub const AGENT_STATUS: &str = "agent_status.json";
+    /// Written by `prevention-agent`.
+    pub const PREVENTION: &str = "prevention_state.json";
+    /// Written by `auto-recovery`.
+    pub const RECOVERY: &str = "render_recovery_state.json";
+
+    /// The alert outbox of one binary (`source` is the binary's name).
+    pub fn alert_outbox(source: &str) -> String {
+        format!("{source}_alert_outbox.json")
+    }
+}
+
+/// Where state lives: one storage backend, synchronous and object-safe so a key-value implementation can
+/// replace the directory without touching callers.
+pub trait StateBackend: Send + Sync + std::fmt::Debug {
+    /// Replaces document `doc` with `bytes` atomically.
+    fn put(&self, doc: &str, bytes: &[u8]) -> Result<(), StateError>;
+    /// The current bytes of `doc`, `None` when it does not exist.
+    fn get(&self, doc: &str) -> Result<Option<Vec<u8>>, StateError>;
+    /// Moves `doc` out of the way as `<doc>.corrupt-<suffix>` and says where it went.
+    fn set_aside(&self, doc: &str, suffix: &str) -> Result<String, StateError>;
+    /// A human description for logs ("directory /var/state").
+    fn describe(&self) -> String;
+}
+
+/// Everything that can go wrong with state, naming the document or file concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// A filesystem operation failed.
+    #[error("state {action} failed for {path}: {source}")]
+    Io {
+        /// What we were doing ("write", "rename", "read", ...).
+        action: &'static str,
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Another instance of the same binary holds the writer lock.
+    #[error(
+        "another {owner} is already running (lock file {lock_file} is held{}); refusing to start a second writer",
+        holder_pid.map(|p| format!(" by pid {p}")).unwrap_or_default()
+    )]
+    AlreadyRunning {
+        /// The binary that holds the lock.
+        owner: String,
+        /// The lock file.
+        lock_file: PathBuf,
+        /// The PID written by the holder, when readable.
+        holder_pid: Option<u32>,
+    },
+    /// A document name that could escape the state directory or is otherwise unusable.
+    #[error("invalid state document name {name:?}: {reason}")]
+    InvalidName {
+        /// The name given.
+        name: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// The value to write does not serialise to a JSON object (the envelope needs one).
+    #[error("state document {doc} could not be serialised: {reason}")]
+    Serialize {
+        /// The document.
+        doc: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Refuses names that are empty, hidden, or contain a path separator: a document is a plain file name.
+pub(crate) fn check_name(name: &str) -> Result<(), StateError> {
+    let reason = if name.is_empty() {
+        Some("empty")
+    } else if name.starts_with('.') {
+        Some("must not start with '.'")
+    } else if name.contains(['/', '\\', '\0']) {
+        Some("must be a plain file name")
+    } else if name.len() > 200 {
+        Some("longer than 200 bytes")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(StateError::InvalidName {
+            name: name.chars().take(64).collect(),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
