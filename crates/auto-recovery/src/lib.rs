@@ -1,1 +1,33 @@
-//! placeholder
+//! `auto-recovery`: detects and fixes Render-specific problems.
+//!
+//! One pass checks the environment (required env vars by name, required paths, Python dependencies),
+//! probes every configured service — and this service's own public URL — at once, waking free web
+//! services that went to sleep, and reads the Render API for failed deploys, failed instances and
+//! suspensions. Each failed deploy or instance is alerted once; restarts and redeploys are opt-in and
+//! budgeted. The result goes to `render_recovery_state.json`.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`probe`] | one health probe and the classification of its failure |
+//! | [`wake`] | concurrent probing and the wake-up of sleeping services |
+//! | [`render_api`], [`render_types`], [`rate_limit`] | the Render API client, its object shapes, its rate limits |
+//! | [`deploys`] | failed deploys/events, and the ids already alerted |
+//! | [`checks`], [`dependencies`] | env vars, paths, dependencies |
+//! | [`pass`], [`render_check`] | one pass |
+//! | [`state_doc`] | the state document |
+//! | [`run`] | set-up, the loop, shutdown |
+
+pub mod checks;
+pub mod dependencies;
+pub mod deploys;
+pub mod pass;
+pub mod probe;
+pub mod rate_limit;
+pub mod render_api;
+pub mod render_check;
+pub mod render_types;
+pub mod run;
+pub mod state_doc;
+pub mod wake;
+
+pub use run::{RunConfig, RunOutcome, run};

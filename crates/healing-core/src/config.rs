@@ -437,6 +437,10 @@ pub struct ServiceConfig {
     /// How long to keep waking a sleeping service.
     #[serde(default = "default_wake_timeout", with = "humantime_serde")]
     pub wake_timeout: Duration,
+    /// The Render service (`srv-…`) behind this URL, so one that stays down can be restarted
+    /// (`[recovery.render] auto_restart`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub render_service_id: Option<String>,
 }
 
 fn default_health_path() -> String {
@@ -465,6 +469,17 @@ pub struct RenderApiConfig {
     pub auto_redeploy: bool,
     /// Restarts/redeploys allowed per service per hour.
     pub max_actions_per_hour: u32,
+    /// Timeout of one API request.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Longest rate-limit wait (`Retry-After`, `Ratelimit-Reset`) honoured inside a pass; a longer one
+    /// skips the call until the next pass.
+    #[serde(with = "humantime_serde")]
+    pub max_retry_wait: Duration,
+    /// Page size of list calls (`limit`, 1–100).
+    pub page_limit: u32,
+    /// Pages read per list call (deploys, events, services).
+    pub max_pages: u32,
 }
 
 impl Default for RenderApiConfig {
@@ -476,6 +491,10 @@ impl Default for RenderApiConfig {
             auto_restart: false,
             auto_redeploy: false,
             max_actions_per_hour: 3,
+            request_timeout: secs(30),
+            max_retry_wait: secs(60),
+            page_limit: 20,
+            max_pages: 3,
         }
     }
 }

@@ -1,1 +1,92 @@
-fn main() {}
+//! `prevention-agent`: wiring only — arguments, logging, config, signals, exit code.
+
+use anyhow::Context;
+use clap::Parser;
+use prevention_agent::run::{RunOptions, run};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
+
+/// Notices resource pressure, broken dependencies and configuration mistakes before they become failures.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// healing.toml to use (default: $HEALING_CONFIG, then ./healing.toml, then built-in defaults).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// State directory (overrides the config and $HEALING_STATE_DIR).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Run one pass and exit: 0 all clear, 1 warnings raised, 2 bad configuration.
+    #[arg(long)]
+    once: bool,
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    init_tracing();
+    let mut loaded = match healing_core::config_load::load(args.config.as_deref()) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("prevention-agent: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if loaded.used_defaults {
+        tracing::info!("no healing.toml found: running on built-in defaults");
+    }
+    if let Some(dir) = args.state_dir {
+        loaded.config.state_dir = dir;
+    }
+    let token = CancellationToken::new();
+    tokio::spawn(stop_on_signal(token.clone()));
+    match run(
+        loaded,
+        RunOptions {
+            once: args.once,
+            ..RunOptions::default()
+        },
+        token,
+    )
+    .await
+    .context("prevention-agent failed")
+    {
+        Ok(outcome) => ExitCode::from(outcome.exit_code() as u8),
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// SIGTERM (Render's stop) or SIGINT cancel the token; the loop finishes its pass step and returns.
+async fn stop_on_signal(token: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!("cannot install signal handlers");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+        _ = int.recv() => tracing::info!("SIGINT: stopping"),
+    }
+    token.cancel();
+}

@@ -1,0 +1,244 @@
+//! One recovery pass: environment, paths and dependencies, then every service probe and the Render API
+//! read at the same time, then the alerts and the (opt-in) restarts. A failure of one check is recorded
+//! and the pass goes on; the pass ends with the list of problems that remain.
+
+use crate::checks::{self, EnvFn, PathCheck};
+use crate::render_api::RenderClient;
+use crate::render_check;
+use crate::state_doc::{PassSummary, RecoveryState, ServiceStatus};
+use crate::wake::{self, ServiceCheck, Target};
+use healing_core::alert::{Alert, AlertHandle};
+use healing_core::clock::SharedClock;
+use healing_core::config::{RecoveryConfig, ServiceConfig};
+use healing_core::executor::Executor;
+use healing_core::kind::Severity;
+use healing_core::state::rfc3339;
+use std::sync::Arc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// The alert source name of this binary.
+pub const SOURCE: &str = "auto-recovery";
+
+/// Everything a pass needs, built once at start-up.
+#[derive(Clone)]
+pub struct PassContext {
+    /// `[recovery]`.
+    pub config: RecoveryConfig,
+    /// The client used for health probes (no default timeout: each probe sets its own).
+    pub http: reqwest::Client,
+    /// The Render API, when a key is configured.
+    pub render: Option<RenderClient>,
+    /// Creates missing paths (and installs dependencies) through the fix policy.
+    pub executor: Arc<Executor>,
+    /// The agents' interpreter (`[prevention] python`), asked for its installed distributions.
+    pub python: String,
+    /// The requirements file (`[fixes] requirements`), resolved.
+    pub requirements: Option<std::path::PathBuf>,
+    /// Reads env vars (names only ever leave this function).
+    pub env: Arc<EnvFn>,
+    /// Where alerts go.
+    pub alerts: AlertHandle,
+    /// Time for state and budgets.
+    pub clock: SharedClock,
+}
+
+impl std::fmt::Debug for PassContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PassContext")
+            .field("services", &self.config.services.len())
+            .field("render", &self.render)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PassContext {
+    /// Sends an alert from this binary.
+    pub fn alert(
+        &self,
+        key: String,
+        severity: Severity,
+        agent: Option<String>,
+        title: String,
+        body: String,
+    ) {
+        self.alerts.send(Alert {
+            key,
+            severity,
+            source: SOURCE.to_string(),
+            agent,
+            title,
+            body,
+        });
+    }
+}
+
+/// What a pass found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassReport {
+    /// What is still wrong, one line each.
+    pub problems: Vec<String>,
+    /// What this pass fixed or had Render fix.
+    pub fixed: Vec<String>,
+}
+
+impl PassReport {
+    /// Nothing left to fix.
+    pub fn healthy(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// The services to probe: the configured ones plus, with `check_self`, this service's own public URL
+/// (`RENDER_EXTERNAL_URL`, empty for workers and cron jobs) unless a configured entry already covers it.
+pub fn targets(config: &RecoveryConfig, env: &EnvFn) -> Vec<Target> {
+    let mut out: Vec<Target> = config.services.iter().map(Target::from_config).collect();
+    let own_url = env("RENDER_EXTERNAL_URL").filter(|u| !u.trim().is_empty());
+    if config.check_self
+        && let Some(url) = own_url
+        && !config
+            .services
+            .iter()
+            .any(|s| s.url.trim_end_matches('/') == url.trim_end_matches('/'))
+    {
+        let own = ServiceConfig {
+            name: "self".into(),
+            url,
+            health_path: "/health".into(),
+            expect_status: None,
+            timeout: std::time::Duration::from_secs(10),
+            wake_timeout: std::time::Duration::from_secs(90),
+            render_service_id: env("RENDER_SERVICE_ID").filter(|id| !id.trim().is_empty()),
+        };
+        out.push(Target::from_config(&own));
+    }
+    out
+}
+
+/// Runs one pass and updates `state` (the caller writes it).
+pub async fn run_pass(
+    ctx: &PassContext,
+    state: &mut RecoveryState,
+    token: &CancellationToken,
+) -> PassReport {
+    let started_at = rfc3339(ctx.clock.now());
+    let started = Instant::now();
+    let mut report = PassReport::default();
+
+    check_environment(ctx, state, &mut report).await;
+
+    let targets = targets(&ctx.config, ctx.env.as_ref());
+    let checks = wake::check_all(&ctx.http, targets, token).await;
+    let down = record_services(ctx, state, &mut report, &checks);
+
+    match &ctx.render {
+        Some(client) => render_check::check(ctx, client, state, &mut report, &down).await,
+        None => state.render = Default::default(),
+    }
+
+    state.last_pass = Some(PassSummary {
+        started_at,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        healthy: report.healthy(),
+        problems: report.problems.clone(),
+        fixed: report.fixed.clone(),
+    });
+    report
+}
+
+async fn check_environment(ctx: &PassContext, state: &mut RecoveryState, report: &mut PassReport) {
+    let env = &mut state.environment;
+    env.missing_env = checks::missing_env(&ctx.config.required_env, ctx.env.as_ref());
+    for name in &env.missing_env {
+        report
+            .problems
+            .push(format!("env {name} is missing or empty"));
+        ctx.alert(
+            format!("recovery:env:{name}"),
+            Severity::High,
+            None,
+            format!("Required env var {name} is missing"),
+            format!("{name} is unset or empty; set it in the Render dashboard (the value is never logged)."),
+        );
+    }
+    env.missing_paths.clear();
+    env.created_paths.clear();
+    for check in checks::ensure_paths(&ctx.config.required_paths, &ctx.executor).await {
+        match check {
+            PathCheck::Present(_) => {}
+            PathCheck::Created(path) => {
+                tracing::info!(path = %path.display(), "created a missing required path");
+                report.fixed.push(format!("created {}", path.display()));
+                env.created_paths.push(path.display().to_string());
+            }
+            PathCheck::Missing { path, reason } => {
+                let line = format!("{} is missing ({reason})", path.display());
+                ctx.alert(
+                    format!("recovery:path:{}", path.display()),
+                    Severity::High,
+                    None,
+                    format!("Required path {} is missing", path.display()),
+                    reason,
+                );
+                report.problems.push(line.clone());
+                env.missing_paths.push(line);
+            }
+        }
+    }
+    env.dependencies = None;
+    if ctx.config.check_dependencies {
+        crate::dependencies::check(ctx, env, report).await;
+    }
+}
+
+/// Records each service; returns the Render ids (and reasons) of services that stay down.
+fn record_services(
+    ctx: &PassContext,
+    state: &mut RecoveryState,
+    report: &mut PassReport,
+    checks: &[ServiceCheck],
+) -> Vec<(String, String)> {
+    let now = rfc3339(ctx.clock.now());
+    state.services.clear();
+    let mut down = Vec::new();
+    for check in checks {
+        let name = &check.target.name;
+        let status = ServiceStatus::from_check(check, now.clone());
+        if check.healthy() {
+            if let Some(took) = check.wake_duration {
+                tracing::info!(service = %name, wake_ms = status.wake_ms, "service was asleep and woke up");
+                report
+                    .fixed
+                    .push(format!("{name} woke up after {} ms", took.as_millis()));
+            } else if check.slow() {
+                tracing::warn!(service = %name, latency_ms = status.latency_ms, "service is slow");
+            }
+        } else {
+            let class = status.failure.map_or("unknown", |c| c.as_str());
+            let detail = status.detail.clone().unwrap_or_default();
+            tracing::warn!(service = %name, class, attempts = check.attempts, detail = %detail, "service is down");
+            let line = format!("{name} is down ({class}: {detail})");
+            let waited = if check.wake_tried {
+                format!(
+                    " Kept waking it for {:?} ({} probes).",
+                    check.target.wake_timeout, check.attempts
+                )
+            } else {
+                String::new()
+            };
+            ctx.alert(
+                format!("recovery:service:{name}:{class}"),
+                Severity::High,
+                Some(name.clone()),
+                format!("{name} is down: {class}"),
+                format!("{detail}.{waited}"),
+            );
+            if let Some(id) = &check.target.render_service_id {
+                down.push((id.clone(), line.clone()));
+            }
+            report.problems.push(line);
+        }
+        state.services.insert(name.clone(), status);
+    }
+    down
+}

@@ -1,0 +1,498 @@
+//! render.yaml against the Blueprint rules that matter (render-facts.md §1–§4) and against the code:
+//! the binaries it starts exist, every env var they read is declared, shutdown outlasts the grace period.
+
+mod blueprint_support;
+
+use blueprint_support::*;
+use healing_core::config_load;
+use serde_yaml_ng::Value;
+use std::collections::BTreeSet;
+
+const ROOT_KEYS: &[&str] = &[
+    "services",
+    "databases",
+    "envVarGroups",
+    "projects",
+    "ungrouped",
+    "previews",
+];
+const TYPES: &[&str] = &["web", "pserv", "worker", "cron", "keyvalue"];
+const PLANS: &[&str] = &[
+    "free",
+    "starter",
+    "standard",
+    "pro",
+    "pro plus",
+    "pro max",
+    "pro ultra",
+];
+const REGIONS: &[&str] = &["oregon", "ohio", "virginia", "frankfurt", "singapore"];
+const ENV_SOURCES: &[&str] = &[
+    "value",
+    "generateValue",
+    "sync",
+    "fromService",
+    "fromDatabase",
+    "fromGroup",
+];
+const THE_THREE: &[&str] = &["self-healing-agent", "prevention-agent", "auto-recovery"];
+
+/// Variables the code reads that render.yaml deliberately does not declare.
+const NOT_DECLARED: &[(&str, &str)] = &[
+    // Set by Render itself on every instance (render-facts §2); a Blueprint cannot set them.
+    ("PORT", "Render: web services only"),
+    ("RENDER", "Render"),
+    ("RENDER_INSTANCE_ID", "Render"),
+    ("RENDER_SERVICE_ID", "Render"),
+    ("RENDER_SERVICE_NAME", "Render"),
+    ("RENDER_SERVICE_TYPE", "Render"),
+    ("RENDER_EXTERNAL_URL", "Render: web services only"),
+    ("RENDER_EXTERNAL_HOSTNAME", "Render: web services only"),
+    ("RENDER_CPU_COUNT", "Render"),
+    ("RENDER_GIT_COMMIT", "Render"),
+    // Optional: the defaults are right on Render.
+    ("HEALING_CONFIG", "start commands pass --config"),
+    (
+        "HEALING_STATE_DIR",
+        "Render's filesystem is ephemeral; the state lives in Key Value",
+    ),
+    (
+        "HEALING_WEBHOOK_URL",
+        "optional second alert sink, added in the Dashboard when wanted",
+    ),
+    // The process environment, not configuration.
+    ("PATH", "system"),
+    ("HOME", "system"),
+];
+
+#[test]
+fn the_blueprint_uses_only_known_root_keys_and_service_types() {
+    let doc = blueprint();
+    for key in doc.as_mapping().expect("a mapping at the root").keys() {
+        let key = key.as_str().expect("string keys");
+        assert!(ROOT_KEYS.contains(&key), "unknown root key {key}");
+    }
+    let mut names = BTreeSet::new();
+    for s in services(&doc) {
+        let name = str_of(s, "name").expect("every service has a name");
+        assert!(names.insert(name), "service name {name} is not unique");
+        let ty = str_of(s, "type").expect("every service has a type");
+        assert!(TYPES.contains(&ty), "{name}: unknown type {ty}");
+    }
+}
+
+#[test]
+fn every_code_service_is_a_native_rust_build_with_a_plan_valid_for_its_type() {
+    let doc = blueprint();
+    for s in services(&doc) {
+        let name = str_of(s, "name").unwrap_or_default();
+        let ty = str_of(s, "type").unwrap_or_default();
+        let plan = str_of(s, "plan").unwrap_or("starter");
+        assert!(PLANS.contains(&plan), "{name}: unknown plan {plan}");
+        if let Some(region) = str_of(s, "region") {
+            assert!(REGIONS.contains(&region), "{name}: unknown region {region}");
+        }
+        if ty == "keyvalue" {
+            continue;
+        }
+        assert_eq!(str_of(s, "runtime"), Some("rust"), "{name}: runtime");
+        assert!(
+            str_of(s, "buildCommand").is_some(),
+            "{name}: buildCommand is required"
+        );
+        assert!(
+            str_of(s, "startCommand").is_some(),
+            "{name}: startCommand is required"
+        );
+        assert!(
+            !(plan == "free" && matches!(ty, "worker" | "cron" | "pserv")),
+            "{name}: a {ty} has no free plan"
+        );
+        assert!(
+            ty == "web" || s.get("healthCheckPath").is_none(),
+            "{name}: healthCheckPath is for web services only"
+        );
+        match s.get("maxShutdownDelaySeconds") {
+            Some(v) => {
+                assert!(
+                    matches!(ty, "web" | "pserv" | "worker"),
+                    "{name}: no shutdown delay on {ty}"
+                );
+                let secs = v.as_u64().expect("an integer");
+                assert!(
+                    (1..=300).contains(&secs),
+                    "{name}: maxShutdownDelaySeconds {secs} not in 1..=300"
+                );
+            }
+            None => assert_eq!(
+                ty, "cron",
+                "{name}: long-running services set maxShutdownDelaySeconds"
+            ),
+        }
+        assert_eq!(
+            ty == "cron",
+            s.get("schedule").is_some(),
+            "{name}: schedule is for (and required by) cron jobs"
+        );
+    }
+}
+
+#[test]
+fn the_cron_schedule_is_a_five_field_cron_expression() {
+    let doc = blueprint();
+    let cron = service(&doc, "auto-recovery");
+    assert_eq!(str_of(cron, "type"), Some("cron"));
+    let schedule = str_of(cron, "schedule").expect("a schedule");
+    let fields: Vec<&str> = schedule.split_whitespace().collect();
+    assert_eq!(fields.len(), 5, "{schedule:?}");
+    let field = regex::Regex::new(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$").unwrap();
+    for f in fields {
+        assert!(field.is_match(f), "bad cron field {f:?} in {schedule:?}");
+    }
+}
+
+/// The program a start command runs, after checking it execs (so the program gets SIGTERM).
+fn exec_target(name: &str, command: &str) -> (String, Vec<String>) {
+    let mut words = command.split_whitespace();
+    assert_eq!(
+        words.next(),
+        Some("exec"),
+        "{name}: startCommand must exec: {command}"
+    );
+    let program = words.next().expect("a program after exec").to_owned();
+    (program, words.map(str::to_owned).collect())
+}
+
+#[test]
+fn start_commands_exec_binaries_that_exist_in_the_workspace() {
+    let doc = blueprint();
+    let bins = workspace_binaries();
+    assert!(
+        THE_THREE.iter().all(|b| bins.contains(*b)),
+        "workspace binaries: {bins:?}"
+    );
+    for s in services(&doc)
+        .into_iter()
+        .filter(|s| str_of(s, "type") != Some("keyvalue"))
+    {
+        let name = str_of(s, "name").unwrap_or_default();
+        let (program, _) = exec_target(name, str_of(s, "startCommand").unwrap_or_default());
+        let built = if let Some(bin) = program.strip_prefix("./target/release/") {
+            assert!(
+                bins.contains(bin),
+                "{name}: {bin} is not a workspace binary ({bins:?})"
+            );
+            bin.to_owned()
+        } else {
+            let script = repo_root().join(program.trim_start_matches("./"));
+            let text = std::fs::read_to_string(&script).unwrap_or_else(|e| {
+                panic!("{name}: start script {} is missing: {e}", script.display())
+            });
+            let bin = bins
+                .iter()
+                .find(|b| {
+                    text.contains(&format!("target/release/{b}"))
+                        || text.contains(&format!("exec {b}"))
+                })
+                .unwrap_or_else(|| panic!("{name}: {program} does not run a workspace binary"));
+            assert!(
+                text.contains("exec "),
+                "{name}: {program} must exec the binary"
+            );
+            bin.clone()
+        };
+        let build = str_of(s, "buildCommand").unwrap_or_default();
+        assert!(
+            build.starts_with("cargo build --release --locked"),
+            "{name}: {build}"
+        );
+        assert!(
+            build.contains(&format!("--bin {built}")),
+            "{name}: {build} does not build {built}"
+        );
+    }
+}
+
+#[test]
+fn config_files_named_by_start_commands_load_without_problems() {
+    let doc = blueprint();
+    for s in services(&doc)
+        .into_iter()
+        .filter(|s| str_of(s, "type") != Some("keyvalue"))
+    {
+        let name = str_of(s, "name").unwrap_or_default();
+        let (_, args) = exec_target(name, str_of(s, "startCommand").unwrap_or_default());
+        if let Some(i) = args.iter().position(|a| a == "--config") {
+            let path = repo_root().join(&args[i + 1]);
+            let src = std::fs::read_to_string(&path).expect("the config file exists");
+            let loaded = config_load::load_from_str(&src, Some(&path), &repo_root(), &|_| None);
+            assert!(
+                loaded.is_ok(),
+                "{name}: {}: {:?}",
+                path.display(),
+                loaded.err()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_supervisor_gets_more_shutdown_time_than_its_agents_grace_period() {
+    let doc = blueprint();
+    let sup = service(&doc, "self-healing-agent");
+    let delay = sup
+        .get("maxShutdownDelaySeconds")
+        .and_then(Value::as_u64)
+        .expect("set");
+    let path = repo_root().join("healing.toml");
+    let src = std::fs::read_to_string(&path).expect("healing.toml");
+    let loaded =
+        config_load::load_from_str(&src, Some(&path), &repo_root(), &|_| None).expect("loads");
+    let grace = loaded.config.self_healing.grace_period.as_secs();
+    assert!(
+        delay > grace,
+        "maxShutdownDelaySeconds {delay} must exceed grace_period {grace}s"
+    );
+}
+
+#[test]
+fn env_entries_have_exactly_one_source_and_secrets_are_never_literal() {
+    let doc = blueprint();
+    let mut entries: Vec<(String, serde_yaml_ng::Mapping)> = Vec::new();
+    for s in services(&doc) {
+        let name = str_of(s, "name").unwrap_or_default().to_owned();
+        entries.extend(
+            env_entries(s)
+                .into_iter()
+                .map(|e| (name.clone(), e.clone())),
+        );
+    }
+    for (group, vars) in groups(&doc) {
+        for var in vars {
+            assert!(
+                var.keys()
+                    .all(|k| matches!(k.as_str(), Some("key" | "value" | "generateValue"))),
+                "group {group}: only value/generateValue are allowed: {var:?}"
+            );
+            entries.push((format!("group {group}"), var));
+        }
+    }
+    let kv: BTreeSet<&str> = services(&doc)
+        .into_iter()
+        .filter(|s| str_of(s, "type") == Some("keyvalue"))
+        .filter_map(|s| str_of(s, "name"))
+        .collect();
+    for (owner, e) in entries {
+        let sources: Vec<&str> = ENV_SOURCES
+            .iter()
+            .copied()
+            .filter(|k| e.contains_key(*k))
+            .collect();
+        assert_eq!(
+            sources.len(),
+            1,
+            "{owner}: exactly one source per entry: {e:?}"
+        );
+        let key = str_of(&e, "key").unwrap_or_default();
+        assert!(
+            sources[0] == "fromGroup" || !key.is_empty(),
+            "{owner}: entry without key: {e:?}"
+        );
+        match sources[0] {
+            "value" => {
+                assert!(
+                    e.get("value").is_some_and(Value::is_string),
+                    "{owner}: {key}: quote the value"
+                );
+                let upper = key.to_ascii_uppercase();
+                for word in [
+                    "TOKEN",
+                    "SECRET",
+                    "KEY",
+                    "PASSWORD",
+                    "CHAT_ID",
+                    "STATE_URL",
+                    "WEBHOOK",
+                ] {
+                    assert!(
+                        !upper.contains(word),
+                        "{owner}: {key} is a secret and must be sync: false"
+                    );
+                }
+            }
+            "sync" => assert_eq!(
+                e.get("sync").and_then(Value::as_bool),
+                Some(false),
+                "{owner}: {key}"
+            ),
+            "fromService" => {
+                let from = e
+                    .get("fromService")
+                    .and_then(Value::as_mapping)
+                    .expect("a mapping");
+                let ty = str_of(from, "type").expect("fromService needs the referenced type");
+                let target = str_of(from, "name").expect("fromService needs a name");
+                let property = str_of(from, "property");
+                assert!(
+                    property.is_some() || from.contains_key("envVarKey"),
+                    "{owner}: {key}"
+                );
+                if ty == "keyvalue" {
+                    assert!(
+                        kv.contains(target),
+                        "{owner}: {key}: no Key Value named {target}"
+                    );
+                    assert_eq!(property, Some("connectionString"), "{owner}: {key}");
+                }
+            }
+            "fromGroup" => {
+                let group = str_of(&e, "fromGroup").unwrap_or_default();
+                assert!(
+                    groups(&doc).contains_key(group),
+                    "{owner}: no envVarGroup named {group}"
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn the_key_value_store_is_private_and_wired_to_all_three_services() {
+    let doc = blueprint();
+    let kv = services(&doc)
+        .into_iter()
+        .find(|s| str_of(s, "type") == Some("keyvalue"))
+        .expect("a Key Value");
+    let allow = kv
+        .get("ipAllowList")
+        .and_then(Value::as_sequence)
+        .expect("ipAllowList is required");
+    assert!(
+        allow.is_empty(),
+        "the state store must be reachable on the private network only"
+    );
+    assert!(kv.get("runtime").is_none() && kv.get("buildCommand").is_none());
+    for name in THE_THREE {
+        let env = effective_env(&doc, service(&doc, name));
+        let url = env
+            .get("HEALING_STATE_URL")
+            .unwrap_or_else(|| panic!("{name}: HEALING_STATE_URL"));
+        let from = url
+            .get("fromService")
+            .and_then(Value::as_mapping)
+            .expect("fromService");
+        assert_eq!(str_of(from, "name"), str_of(kv, "name"), "{name}");
+    }
+}
+
+#[test]
+fn the_deployment_settings_of_each_service_are_declared() {
+    let doc = blueprint();
+    let value = |svc: &str, key: &str| {
+        let env = effective_env(&doc, service(&doc, svc));
+        env.get(key)
+            .and_then(|e| str_of(e, "value").map(str::to_owned))
+    };
+    for name in THE_THREE {
+        assert_eq!(
+            value(name, "RENDER_MODE").as_deref(),
+            Some("true"),
+            "{name}"
+        );
+        let env = effective_env(&doc, service(&doc, name));
+        for secret in ["TELEGRAM_BOT_TOKEN", "TELEGRAM_CHAT_ID"] {
+            assert_eq!(
+                env.get(secret)
+                    .and_then(|e| e.get("sync"))
+                    .and_then(Value::as_bool),
+                Some(false),
+                "{name}: {secret}"
+            );
+        }
+    }
+    assert_eq!(
+        value("self-healing-agent", "SELF_HEALING_INTERVAL").as_deref(),
+        Some("60")
+    );
+    assert_eq!(
+        value("prevention-agent", "PREVENTION_INTERVAL").as_deref(),
+        Some("300")
+    );
+    for name in ["prevention-agent", "auto-recovery"] {
+        let env = effective_env(&doc, service(&doc, name));
+        let key = env
+            .get("RENDER_API_KEY")
+            .unwrap_or_else(|| panic!("{name}: RENDER_API_KEY"));
+        assert_eq!(
+            key.get("sync").and_then(Value::as_bool),
+            Some(false),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn every_env_var_the_binaries_read_is_declared_or_knowingly_left_out() {
+    let doc = blueprint();
+    let read = env_vars_read();
+    for expected in [
+        "RENDER_MODE",
+        "HEALING_STATE_URL",
+        "PREVENTION_INTERVAL",
+        "TELEGRAM_BOT_TOKEN",
+        "RENDER_API_KEY",
+        "PORT",
+    ] {
+        assert!(
+            read.contains_key(expected),
+            "the source scan no longer finds {expected}: {read:?}"
+        );
+    }
+    let mut declared = BTreeSet::new();
+    for s in services(&doc) {
+        declared.extend(effective_env(&doc, s).into_keys());
+    }
+    let missing: Vec<String> = read
+        .iter()
+        .filter(|(name, _)| {
+            !declared.contains(*name) && !NOT_DECLARED.iter().any(|(n, _)| n == name)
+        })
+        .map(|(name, file)| format!("{name} (read in {})", file.display()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "declare these in render.yaml or explain them in NOT_DECLARED: {missing:#?}"
+    );
+}
+
+#[test]
+fn the_toolchain_is_pinned_in_the_file_render_reads() {
+    let root = repo_root();
+    // rustup refuses to pick when both names exist; Render documents `rust-toolchain` with one line.
+    assert!(
+        !root.join("rust-toolchain.toml").exists(),
+        "remove rust-toolchain.toml: rust-toolchain pins it"
+    );
+    let text = std::fs::read_to_string(root.join("rust-toolchain")).expect("rust-toolchain exists");
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "Render reads a single version line: {text:?}"
+    );
+    let version = lines[0].trim();
+    assert!(
+        regex::Regex::new(r"^\d+\.\d+\.\d+$")
+            .unwrap()
+            .is_match(version),
+        "pin an exact version: {version}"
+    );
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
+    let msrv = regex::Regex::new(r#"rust-version\s*=\s*"([0-9.]+)""#).unwrap();
+    let msrv = &msrv.captures(&manifest).expect("workspace rust-version")[1];
+    assert!(
+        version.starts_with(msrv),
+        "toolchain {version} differs from rust-version {msrv}"
+    );
+}

@@ -1,0 +1,140 @@
+//! The dependency part of a pass: requirements against the interpreter, missing ones installed through
+//! the executor (same allow-list and policy as every other fix), results as checks.
+
+use crate::state_doc::{CheckResult, Outcome};
+use healing_core::dependencies::{self, DependencyError, InstallResult, Status};
+use healing_core::executor::{Executor, FixOutcome};
+use healing_core::requirements;
+use std::path::Path;
+use std::time::Duration;
+
+/// What the dependency step produced.
+#[derive(Debug, Default)]
+pub struct DependencyOutcome {
+    pub checks: Vec<CheckResult>,
+    pub installs: Vec<InstallResult>,
+}
+
+/// Checks `requirements_file` against `python`; installs the missing ones when `executor` is given.
+pub async fn run(
+    python: &str,
+    requirements_file: Option<&Path>,
+    executor: Option<&Executor>,
+    timeout: Duration,
+) -> DependencyOutcome {
+    let mut out = DependencyOutcome::default();
+    let Some(file) = requirements_file else {
+        out.checks.push(CheckResult::new(
+            "dependencies",
+            Outcome::Ok,
+            "no requirements file configured",
+        ));
+        return out;
+    };
+    if !file.exists() {
+        out.checks.push(CheckResult::new(
+            "dependencies",
+            Outcome::Ok,
+            format!("{} does not exist: nothing to check", file.display()),
+        ));
+        return out;
+    }
+    let reqs = match requirements::parse_file(file) {
+        Ok(reqs) => reqs,
+        Err(e) => {
+            out.checks.push(CheckResult::new(
+                "dependencies",
+                Outcome::Warning,
+                e.to_string(),
+            ));
+            return out;
+        }
+    };
+    let report = match dependencies::check(python, &reqs, timeout).await {
+        Ok(report) => report,
+        Err(e) => {
+            let outcome = match e {
+                DependencyError::InterpreterMissing { .. } => Outcome::Critical,
+                _ => Outcome::Warning,
+            };
+            out.checks.push(CheckResult::new(
+                "dependency:interpreter",
+                outcome,
+                e.to_string(),
+            ));
+            return out;
+        }
+    };
+    if let Some(executor) = executor {
+        out.installs = dependencies::install_missing(&report, executor).await;
+    }
+    let mut satisfied = 0usize;
+    for check in &report.checks {
+        let name = format!("dependency:{}", check.name);
+        let result = match &check.status {
+            Status::Satisfied { .. } | Status::NotApplicable => {
+                satisfied += 1;
+                continue;
+            }
+            Status::Unverifiable { installed } => CheckResult::new(
+                name,
+                Outcome::Ok,
+                format!(
+                    "{} {installed} installed; {:?} cannot be compared",
+                    check.name, check.specifier
+                ),
+            ),
+            Status::WrongVersion { installed } => CheckResult::new(
+                name,
+                Outcome::Warning,
+                format!(
+                    "{}: installed {installed}, required {} ({}:{})",
+                    check.name,
+                    check.specifier,
+                    check.source.display(),
+                    check.line
+                ),
+            ),
+            Status::Missing => missing_result(name, &check.requirement(), &out.installs),
+        };
+        out.checks.push(result);
+    }
+    out.checks.push(CheckResult::new(
+        "dependencies",
+        Outcome::Ok,
+        format!(
+            "{satisfied} of {} requirements satisfied in {} {}",
+            report.checks.len(),
+            report.python,
+            report.python_version
+        ),
+    ));
+    out
+}
+
+fn missing_result(name: String, requirement: &str, installs: &[InstallResult]) -> CheckResult {
+    match installs
+        .iter()
+        .find(|i| i.requirement == requirement)
+        .map(|i| &i.outcome)
+    {
+        Some(FixOutcome::Succeeded { .. }) => CheckResult::new(
+            name,
+            Outcome::Fixed,
+            format!("{requirement} was missing and has been installed"),
+        ),
+        Some(FixOutcome::Refused { reason }) => CheckResult::new(
+            name,
+            Outcome::Critical,
+            format!("{requirement} is missing; install refused: {reason}"),
+        ),
+        Some(FixOutcome::Failed { detail }) => CheckResult::new(
+            name,
+            Outcome::Critical,
+            format!("{requirement} is missing; install failed: {detail}"),
+        ),
+        Some(FixOutcome::NotNeeded) | None => {
+            CheckResult::new(name, Outcome::Critical, format!("{requirement} is missing"))
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Setting up and looping: open the state directory, start alerts, pass every `interval` until told to
+//! stop (or once).
+
+use crate::measure::Sampler;
+use crate::pass::{EnvLookup, PassOptions, PassSummary, Prevention};
+use crate::state_doc::PreventionState;
+use anyhow::Context;
+use healing_core::alert::{AlertHandle, Alerter};
+use healing_core::clock::{SharedClock, system_clock};
+use healing_core::config_load::LoadedConfig;
+use healing_core::executor::Executor;
+use healing_core::policy::Policy;
+use healing_core::state::{ReadOutcome, StateStore, docs};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How the run should behave.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// One pass, then return.
+    pub once: bool,
+    /// Non-configuration tunables.
+    pub pass: PassOptions,
+}
+
+/// What `run` ended with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Stopped by the token (loop mode).
+    Stopped,
+    /// `--once`: the pass's verdict.
+    Once(PassSummary),
+}
+
+impl RunOutcome {
+    /// Process exit code: 0 all clear (or stopped), 1 warnings raised.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RunOutcome::Stopped => 0,
+            RunOutcome::Once(summary) if summary.all_clear() => 0,
+            RunOutcome::Once(_) => 1,
+        }
+    }
+}
+
+impl Prevention {
+    /// A prevention-agent over `store`, sending to `alerts`, reading time from `clock`.
+    /// The previous state document is read back so episodes carry over restarts.
+    pub fn new(
+        loaded: &LoadedConfig,
+        store: Arc<StateStore>,
+        alerts: AlertHandle,
+        clock: SharedClock,
+        options: PassOptions,
+        env: EnvLookup,
+    ) -> Prevention {
+        let config = loaded.config.clone();
+        let prevention = &config.prevention;
+        let sampler = Sampler::new(&prevention.cgroup_root, &prevention.proc_root);
+        let executor = match Policy::from_config(&config.fixes, &loaded.base_dir) {
+            Ok(policy) => Some(Executor::new(
+                Arc::new(policy),
+                config.fixes.install_command.clone(),
+                config.fixes.command_timeout,
+            )),
+            Err(e) => {
+                tracing::warn!(error = %e, "fix policy unavailable: nothing will be installed or created");
+                None
+            }
+        };
+        let state = match store.read::<PreventionState>(docs::PREVENTION) {
+            ReadOutcome::Loaded(state) => state,
+            ReadOutcome::Missing => PreventionState::default(),
+            ReadOutcome::Corrupt { moved_to, error } => {
+                tracing::warn!(%moved_to, %error, "previous prevention state unreadable; starting fresh");
+                PreventionState::default()
+            }
+        };
+        Prevention {
+            config,
+            config_path: loaded.path.clone(),
+            sampler,
+            store,
+            alerts,
+            clock,
+            executor,
+            options,
+            env,
+            state: PreventionState { passes: 0, ..state },
+        }
+    }
+}
+
+/// Runs the prevention-agent until `shutdown` is cancelled (or for one pass with `once`).
+pub async fn run(
+    loaded: LoadedConfig,
+    options: RunOptions,
+    shutdown: CancellationToken,
+) -> anyhow::Result<RunOutcome> {
+    let state_dir = loaded.config.state_dir.clone();
+    let (store, _lock) = StateStore::open_dir(&state_dir, "prevention-agent")
+        .with_context(|| format!("cannot open the state directory {}", state_dir.display()))?;
+    let store = Arc::new(store);
+    let clock = system_clock();
+    let alert_stop = CancellationToken::new();
+    let (alerts, alert_task) = Alerter::spawn(
+        &loaded.config.alerts,
+        store.clone(),
+        "prevention-agent",
+        clock.clone(),
+        alert_stop.clone(),
+    );
+    let interval = loaded.config.prevention.interval;
+    tracing::info!(
+        state = %store.describe(),
+        interval = %humantime::format_duration(interval),
+        once = options.once,
+        "prevention-agent started"
+    );
+    let env: EnvLookup = Box::new(|name| std::env::var(name).ok());
+    let mut agent = Prevention::new(
+        &loaded,
+        store,
+        alerts.clone(),
+        clock,
+        options.pass.clone(),
+        env,
+    );
+
+    let outcome = loop {
+        let summary = tokio::select! {
+            summary = agent.pass() => summary,
+            () = shutdown.cancelled() => break RunOutcome::Stopped,
+        };
+        if options.once {
+            break RunOutcome::Once(summary);
+        }
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            () = shutdown.cancelled() => break RunOutcome::Stopped,
+        }
+    };
+    // Let queued alerts reach the worker, then stop it (it parks what it cannot send in the outbox).
+    let _ = tokio::time::timeout(Duration::from_secs(5), alerts.flush()).await;
+    alert_stop.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(5), alert_task).await;
+    Ok(outcome)
+}
