@@ -10,17 +10,8 @@ use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-/// The documents the views show (names as in `healing_core::state::docs`).
-pub mod names {
-    /// The supervisor's per-agent view, rewritten on every change and every health pass.
-    pub const AGENT_STATUS: &str = "agent_status.json";
-    /// The supervisor's breakers, budgets, history and counters.
-    pub const SELF_HEALING: &str = "self_healing_state.json";
-    /// Written by `prevention-agent`.
-    pub const PREVENTION: &str = "prevention_state.json";
-    /// Written by `auto-recovery`.
-    pub const RECOVERY: &str = "render_recovery_state.json";
-}
+/// The documents the views show.
+pub use healing_core::state::docs as names;
 
 /// Largest document a view reads. The real ones are a few kilobytes (history is capped); anything bigger
 /// is not ours, and reading it whole would break the memory budget.
