@@ -14,6 +14,10 @@ pub struct Cli {
     /// State directory (overrides `state_dir`).
     #[arg(long, global = true)]
     pub state_dir: Option<PathBuf>,
+    /// Key Value store for the state documents, `redis://…` or `rediss://…` (overrides `state_url`
+    /// and `HEALING_STATE_URL`); the state directory is used when neither is set.
+    #[arg(long, global = true)]
+    pub state_url: Option<String>,
     /// What to do (default: run).
     #[command(subcommand)]
     pub command: Option<Command>,

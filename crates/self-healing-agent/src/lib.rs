@@ -16,11 +16,14 @@ pub mod agent;
 pub mod agent_state;
 pub mod cli;
 pub mod correlation;
+pub mod documents;
 pub mod event;
 pub mod fixing;
 pub mod follow;
 pub mod healer;
+pub mod http;
 pub mod log_writer;
+pub mod metrics;
 pub mod oom;
 pub mod output;
 pub mod probe;
@@ -30,6 +33,7 @@ pub mod shutdown;
 pub mod snapshot;
 pub mod spawn;
 pub mod state_docs;
+pub mod status_cmd;
 pub mod supervisor;
 
 use crate::agent::AgentRt;
@@ -45,7 +49,7 @@ use healing_core::config_load::LoadedConfig;
 use healing_core::executor::Executor;
 use healing_core::kind::Severity;
 use healing_core::policy::Policy;
-use healing_core::state::{ReadOutcome, StateStore, docs};
+use healing_core::state::{ReadOutcome, StateStore, docs, open_state, watch_store_health};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -70,9 +74,10 @@ pub async fn run_with_clock(
 ) -> anyhow::Result<()> {
     let config = Arc::new(loaded.config.clone());
     let state_dir = config.state_dir.clone();
-    let (store, _lock) = StateStore::open_dir(&state_dir, SOURCE)
-        .with_context(|| format!("cannot take the state directory {}", state_dir.display()))?;
-    let store = Arc::new(store);
+    // Dropped last, after the final write and the outbox: releases the directory lock or the lease.
+    let (store, guard) = open_state(&config, SOURCE, clock.clone())
+        .context("cannot take the state for self-healing-agent")?;
+    tracing::info!(state = %store.describe(), "state opened");
     let (previous, corrupt) = match store.read::<SelfHealingDoc>(docs::SELF_HEALING) {
         ReadOutcome::Loaded(doc) => (doc, None),
         ReadOutcome::Missing => (SelfHealingDoc::default(), None),
@@ -139,6 +144,8 @@ pub async fn run_with_clock(
     };
     // Followers open their files before the agents write to them; then agents first: everything
     // else (alerts, HTTP, state writer) is built after they are running.
+    // Bound before any agent runs (microseconds), so a taken port fails the start cleanly.
+    let listener = bind_http(&config).await?;
     let follow_stop = CancellationToken::new();
     let followers = follow::start_all(&sup, &follow_stop);
     start_agents(&mut sup);
@@ -153,7 +160,15 @@ pub async fn run_with_clock(
     sup.alerts = alerts;
     announce_holds(&sup, corrupt);
     let writer = spawn_writer(store.clone(), snap_rx);
-    // MERGE(sup-surface): bind `config.self_healing.listen` and spawn `http::serve(listener, state_dir, token)` here.
+    let store_watch = watch_store_health(
+        &store,
+        sup.alerts.clone(),
+        SOURCE,
+        shutdown.clone(),
+        alert_stop.clone(),
+    );
+    let http_stop = CancellationToken::new();
+    let http_task = listener.map(|l| start_http(l, &config, &store, &clock, &http_stop));
 
     sup.run(&mut rx, &shutdown).await;
     sup.stop_all(&mut rx).await;
@@ -177,8 +192,57 @@ pub async fn run_with_clock(
     let _ = tokio::time::timeout(ALERT_FLUSH, alerts.flush()).await;
     alert_stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(3), alert_task).await;
+    http_stop.cancel();
+    if let Some(task) = http_task {
+        let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+    }
+    if let Some(task) = store_watch {
+        task.abort();
+    }
+    drop(store);
+    drop(guard);
     tracing::info!("self-healing-agent stopped");
     Ok(())
+}
+
+/// Binds `self_healing.listen` (on Render `0.0.0.0:$PORT`, resolved by the config loader). A port that
+/// cannot be bound is a start-up error: the operator asked for the endpoints.
+async fn bind_http(
+    config: &healing_core::config::Config,
+) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    let Some(listen) = &config.self_healing.listen else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener
+        .local_addr()
+        .map_or_else(|_| listen.clone(), |a| a.to_string());
+    tracing::info!(%address, "HTTP endpoints listening");
+    Ok(Some(listener))
+}
+
+/// Serves the read-only endpoints from the same state interface the supervisor writes through.
+fn start_http(
+    listener: tokio::net::TcpListener,
+    config: &healing_core::config::Config,
+    store: &Arc<StateStore>,
+    clock: &SharedClock,
+    stop: &CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let options = http::HttpOptions {
+        docs: documents::Documents::Store(store.clone()),
+        // The supervisor rewrites its status at least every interval; five missed passes is stale.
+        stale_after: (config.self_healing.interval * 5).max(http::DEFAULT_STALE_AFTER),
+        clock: clock.clone(),
+    };
+    let stop = stop.clone();
+    tokio::spawn(async move {
+        if let Err(e) = http::serve_with(listener, options, stop).await {
+            tracing::error!(error = %format!("{e:#}"), "HTTP endpoints stopped");
+        }
+    })
 }
 
 /// Spawns every agent that an earlier run's breaker or budget does not hold.

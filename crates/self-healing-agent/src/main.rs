@@ -3,7 +3,8 @@
 use clap::Parser;
 use healing_core::config_load::{self, ConfigError, LoadedConfig};
 use self_healing_agent::cli::{Cli, Command};
-use self_healing_agent::scan;
+use self_healing_agent::documents::Documents;
+use self_healing_agent::{scan, status_cmd};
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
@@ -45,6 +46,9 @@ fn load(cli: &Cli) -> Result<LoadedConfig, ExitCode> {
     if let Some(dir) = &cli.state_dir {
         loaded.config.state_dir = dir.clone();
     }
+    if let Some(url) = &cli.state_url {
+        loaded.config.state_url = Some(url.clone());
+    }
     Ok(loaded)
 }
 
@@ -80,9 +84,26 @@ fn main() -> ExitCode {
                 }
             }
         }
-        // MERGE(sup-surface): `status_cmd::run(&loaded.config.state_dir, &mut stdout)`.
-        Some(Command::Status) => {
-            eprintln!("status is not available in this build yet");
+        Some(Command::Status) => status(&loaded),
+    }
+}
+
+/// Prints every state document through the same state interface the binaries write with.
+fn status(loaded: &LoadedConfig) -> ExitCode {
+    let clock = healing_core::clock::system_clock();
+    let store = match healing_core::state::open_state_reader(&loaded.config, clock) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("error: cannot open the state: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let docs = Documents::Store(std::sync::Arc::new(store));
+    let mut stdout = std::io::stdout().lock();
+    match status_cmd::run_docs(&docs, std::time::SystemTime::now(), &mut stdout) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
