@@ -18,6 +18,9 @@ pub struct Cli {
     /// and `HEALING_STATE_URL`); the state directory is used when neither is set.
     #[arg(long, global = true)]
     pub state_url: Option<String>,
+    /// Run this long, then shut down cleanly (e.g. "30s"); used by the demo and tests.
+    #[arg(long, global = true, value_parser = parse_duration)]
+    pub exit_after: Option<Duration>,
     /// What to do (default: run).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -27,11 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Supervise the agents (the default).
-    Run {
-        /// Run this long, then shut down cleanly (e.g. "30s"); used by demos and tests.
-        #[arg(long, value_parser = parse_duration)]
-        exit_after: Option<Duration>,
-    },
+    Run,
     /// Diagnose log files with the same catalogue (no fixes are run).
     Scan {
         /// Files to scan.

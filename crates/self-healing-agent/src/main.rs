@@ -63,8 +63,7 @@ fn main() -> ExitCode {
         tracing::info!("no config file found: using built-in defaults");
     }
     match cli.command {
-        None => serve(loaded, None),
-        Some(Command::Run { exit_after }) => serve(loaded, exit_after),
+        None | Some(Command::Run) => serve(loaded, cli.exit_after),
         Some(Command::CheckConfig) => {
             print!("{}", loaded.effective_toml());
             ExitCode::SUCCESS

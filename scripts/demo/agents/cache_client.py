@@ -16,8 +16,13 @@ def unused_local_port():
 def main():
     port = unused_local_port()
     print(f"cache_client: connecting to cache at 127.0.0.1:{port}")
-    with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
-        conn.sendall(b"PING\r\n")
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+            conn.sendall(b"PING\r\n")
+    except ConnectionRefusedError as e:
+        # What cache clients such as redis-py raise: the address is in their message, not in the
+        # socket error underneath.
+        raise ConnectionError(f"Error 111 connecting to 127.0.0.1:{port}. Connection refused.") from e
 
 
 if __name__ == "__main__":
