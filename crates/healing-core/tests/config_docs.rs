@@ -51,6 +51,7 @@ fn fully_populated() -> Config {
         expect_status: Some(200),
         timeout: Duration::from_secs(1),
         wake_timeout: Duration::from_secs(1),
+        render_service_id: Some("srv-x".into()),
     });
     cfg
 }

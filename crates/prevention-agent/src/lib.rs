@@ -11,7 +11,7 @@
 //! | [`measure`] | readings turned into percentages against the right budget |
 //! | [`thresholds`] | the warning episode state machine (sustained, hysteresis) |
 //! | [`checks`], [`deps_check`] | configuration, environment and dependency pre-checks |
-//! | [`suggestions`] | which agent holds the memory, which files hold the disk |
+//! | [`suggestions`], [`report`] | which agent holds the memory, which files hold the disk; the warning line |
 //! | [`render_metrics`] | the agents' service as Render's metrics API sees it (when the agents run in another service) |
 //! | [`pass`], [`state_doc`], [`run`] | one pass, its state document, and the loop around it |
 
@@ -23,6 +23,7 @@ pub mod measure;
 pub mod pass;
 pub mod procfs;
 pub mod render_metrics;
+pub mod report;
 pub mod run;
 pub mod state_doc;
 pub mod suggestions;

@@ -5,11 +5,11 @@
 //! OOM-kill count, and which checks were already failing (so a failure alerts once, not every pass).
 
 use crate::deps_check;
-use crate::measure::{Measurement, Sampler, Source, Unit, human_bytes, measurement};
+use crate::measure::{Measurement, Sampler, Source, Unit, measurement};
 use crate::state_doc::{CheckResult, Outcome, PreventionState, WarningEntry};
 use crate::suggestions::{self, WalkLimits};
 use crate::thresholds::{Rule, Transition};
-use crate::{checks, disk};
+use crate::{checks, disk, report};
 use healing_core::alert::{Alert, AlertHandle};
 use healing_core::clock::SharedClock;
 use healing_core::config::Config;
@@ -215,7 +215,7 @@ impl Prevention {
             if m.percent > rule.threshold {
                 summary.over_threshold.push(m.key.clone());
             }
-            let line = self.describe(m, rule.threshold);
+            let line = report::describe(m, rule.threshold, &self.state.suggestions.memory);
             match transition {
                 Transition::Raised => {
                     tracing::warn!("{line}");
@@ -225,7 +225,7 @@ impl Prevention {
                 Transition::Recovered => {
                     let msg = format!(
                         "Recovered: {} at {:.0}% (below {:.0}%)",
-                        title(&m.key),
+                        report::title(&m.key),
                         m.percent,
                         rule.threshold - rule.hysteresis
                     );
@@ -270,39 +270,6 @@ impl Prevention {
             }
         }
         summary
-    }
-
-    /// `Memory 91% of 512 MiB container limit (cgroup v2) > 85% — top: sports_analytics 310 MiB`
-    fn describe(&self, m: &Measurement, threshold: f64) -> String {
-        let limit = match m.unit {
-            Unit::Bytes => human_bytes(m.limit),
-            Unit::Cores => format!("{:.2} cores", m.limit),
-            Unit::Inodes => "inodes".to_string(),
-        };
-        let budget = match m.source {
-            Source::CgroupV1 | Source::CgroupV2 => {
-                format!("{limit} container limit ({})", m.source)
-            }
-            Source::Host => format!("{limit} host ({})", m.source),
-            Source::Filesystem => limit,
-        };
-        let mut line = format!("{} {:.0}% of {budget}", title(&m.key), m.percent);
-        line.push_str(if m.percent > threshold { " > " } else { " <= " });
-        line.push_str(&format!("{threshold:.0}%"));
-        if m.key == "memory" && !self.state.suggestions.memory.is_empty() {
-            let top: Vec<String> = self
-                .state
-                .suggestions
-                .memory
-                .iter()
-                .map(|a| format!("{} {}", a.agent, human_bytes(a.rss_bytes as f64)))
-                .collect();
-            line.push_str(&format!(" — top: {}", top.join(", ")));
-        }
-        if let Some(note) = &m.note {
-            line.push_str(&format!(" ({note})"));
-        }
-        line
     }
 
     fn suggest(&mut self, m: &Measurement) {
@@ -359,21 +326,4 @@ impl Prevention {
 
 fn is_failure(outcome: Outcome) -> bool {
     matches!(outcome, Outcome::Warning | Outcome::Critical)
-}
-
-/// `memory` -> `Memory`, `disk:/data` -> `Disk /data`.
-fn title(key: &str) -> String {
-    let (kind, rest) = key.split_once(':').unwrap_or((key, ""));
-    let kind = match kind {
-        "memory" => "Memory",
-        "cpu" => "CPU",
-        "disk" => "Disk",
-        "inodes" => "Inodes",
-        other => other,
-    };
-    if rest.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind} {rest}")
-    }
 }

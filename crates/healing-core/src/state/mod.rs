@@ -6,16 +6,26 @@
 //! mid-write). Reads are forgiving: a missing document means "defaults", a corrupt one — or one written by a
 //! newer binary — is set aside and reported so the caller can alert, and the binary carries on.
 //!
-//! [`StateBackend`] is the storage seam (files now, a key-value store later); [`StateStore`] adds the
-//! envelope (`schema_version`, `written_at`, `writer`) and the read rules, and is what everything persisted
-//! (state, alert outbox) goes through.
+//! [`StateBackend`] is the storage seam: the state directory ([`FileBackend`]) or Render Key Value
+//! ([`KeyValueBackend`]); [`StateStore`] adds the envelope (`schema_version`, `written_at`, `writer`) and the
+//! read rules, and is what everything persisted (state, alert outbox) goes through. [`open_state`] picks the
+//! backend from the configuration and takes the one-writer guard (file lock or lease) for a binary.
 
 mod file_backend;
+mod instances;
+mod keyvalue;
+mod kv_loop;
+mod kv_worker;
+mod lease;
 mod lock;
+mod open;
 mod store;
 
 pub use file_backend::FileBackend;
+pub use instances::{DEFAULT_NAMESPACE, instance_id, namespace};
+pub use keyvalue::{KeyValueBackend, KeyValueOptions, StoreHealth};
 pub use lock::WriterLock;
+pub use open::{StateGuard, open_state, open_state_reader, open_state_with};
 pub use store::{ReadOutcome, StateStore, rfc3339};
 
 use std::path::PathBuf;
@@ -49,8 +59,29 @@ pub trait StateBackend: Send + Sync + std::fmt::Debug {
     fn get(&self, doc: &str) -> Result<Option<Vec<u8>>, StateError>;
     /// Moves `doc` out of the way as `<doc>.corrupt-<suffix>` and says where it went.
     fn set_aside(&self, doc: &str, suffix: &str) -> Result<String, StateError>;
-    /// A human description for logs ("directory /var/state").
+    /// A human description for logs ("directory /var/state"); never contains a password.
     fn describe(&self) -> String;
+
+    /// The instance whose documents `get` and `put` address: Render's `RENDER_INSTANCE_ID`, else the host.
+    fn instance(&self) -> String {
+        instance_id()
+    }
+
+    /// `doc` as written by every live instance (own one included), sorted by instance id. A directory is
+    /// one machine, so it holds one instance; the Key Value store leaves out instances that stopped
+    /// heartbeating (redeployed or scaled down) instead of showing them as failed forever.
+    fn get_all_instances(&self, doc: &str) -> Result<Vec<(String, Vec<u8>)>, StateError> {
+        Ok(self
+            .get(doc)?
+            .map(|bytes| vec![(self.instance(), bytes)])
+            .unwrap_or_default())
+    }
+
+    /// Reachability of the store for backends that can lose it (`None`: a local directory, always there).
+    /// Binaries watch it to raise one alert when the store goes away and log when it returns.
+    fn health(&self) -> Option<tokio::sync::watch::Receiver<StoreHealth>> {
+        None
+    }
 }
 
 /// Everything that can go wrong with state, naming the document or file concerned.
@@ -78,6 +109,51 @@ pub enum StateError {
         lock_file: PathBuf,
         /// The PID written by the holder, when readable.
         holder_pid: Option<u32>,
+    },
+    /// Another process of the same binary on the same instance holds the Key Value lease.
+    #[error(
+        "another {owner} is already running on instance {instance} (lease {key} is held by {holder}); refusing to start a second writer"
+    )]
+    LeaseHeld {
+        /// The binary whose lease is held.
+        owner: String,
+        /// The instance the lease belongs to.
+        instance: String,
+        /// The lease key.
+        key: String,
+        /// Who holds it (`<instance> pid <pid>`), as written by the holder.
+        holder: String,
+    },
+    /// This process no longer holds its lease (it expired while the store was unreachable and another
+    /// process took it, or the store was closed): writing on would interleave two writers.
+    #[error(
+        "{owner} lost its state lease {key}; not writing {doc} so that two writers never interleave"
+    )]
+    LeaseLost {
+        /// The binary that lost the lease.
+        owner: String,
+        /// The lease key.
+        key: String,
+        /// The document that was not written.
+        doc: String,
+    },
+    /// The Key Value store did not answer in time or refused the operation.
+    #[error("state store {store}: {action} failed: {reason}")]
+    Store {
+        /// The store (URL with the password masked).
+        store: String,
+        /// What we were doing ("connect", "read healing:neolight:x:doc.json", ...).
+        action: String,
+        /// Why (library error text, scrubbed of the URL's password).
+        reason: String,
+    },
+    /// `state_url` / `--state-url` is not a usable Key Value URL.
+    #[error("invalid state URL {url}: {reason}")]
+    InvalidUrl {
+        /// The URL with the password masked.
+        url: String,
+        /// Why it was refused.
+        reason: String,
     },
     /// A document name that could escape the state directory or is otherwise unusable.
     #[error("invalid state document name {name:?}: {reason}")]

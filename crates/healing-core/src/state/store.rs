@@ -81,6 +81,11 @@ impl StateStore {
         Ok((store, lock))
     }
 
+    /// The storage underneath, for backend-specific views (every instance, store health).
+    pub fn backend(&self) -> &Arc<dyn StateBackend> {
+        &self.backend
+    }
+
     /// Where the state lives, for logs.
     pub fn describe(&self) -> String {
         self.backend.describe()
