@@ -14,7 +14,7 @@ cd "$ROOT"
 cargo build -q -p self-healing-agent
 echo "== supervising the demo agents for ${SECONDS_TO_RUN}s (log below) =="
 # The supervisor ends by itself after --exit-after; its exit status is the demo's only if it failed to run.
-cargo run -q -p self-healing-agent -- run --config scripts/demo/healing.toml --exit-after "${SECONDS_TO_RUN}s"
+cargo run -q -p self-healing-agent -- --config scripts/demo/healing.toml --exit-after "${SECONDS_TO_RUN}s"
 echo
 echo "== self-healing-agent status =="
 cargo run -q -p self-healing-agent -- status --config scripts/demo/healing.toml

@@ -14,6 +14,13 @@ pub struct Cli {
     /// State directory (overrides `state_dir`).
     #[arg(long, global = true)]
     pub state_dir: Option<PathBuf>,
+    /// Key Value store for the state documents, `redis://…` or `rediss://…` (overrides `state_url`
+    /// and `HEALING_STATE_URL`); the state directory is used when neither is set.
+    #[arg(long, global = true)]
+    pub state_url: Option<String>,
+    /// Run this long, then shut down cleanly (e.g. "30s"); used by the demo and tests.
+    #[arg(long, global = true, value_parser = parse_duration)]
+    pub exit_after: Option<Duration>,
     /// What to do (default: run).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -23,11 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Supervise the agents (the default).
-    Run {
-        /// Run this long, then shut down cleanly (e.g. "30s"); used by demos and tests.
-        #[arg(long, value_parser = parse_duration)]
-        exit_after: Option<Duration>,
-    },
+    Run,
     /// Diagnose log files with the same catalogue (no fixes are run).
     Scan {
         /// Files to scan.

@@ -5,10 +5,92 @@
 //! take the supervisor's health endpoint down with a panic. Unlike the state store, a view never sets a
 //! corrupt document aside: only its writer may move it.
 
+use healing_core::state::{StateStore, instance_id};
 use serde_json::Value;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+/// Where the views read documents from. The views do not care which backend holds them: a state
+/// directory read directly (what tests and `status` on one machine use), or the state store the
+/// binaries write through — the directory or Render Key Value, where every live instance of a
+/// scaled-out service has its own copy.
+#[derive(Debug, Clone)]
+pub enum Documents {
+    /// A state directory, read file by file.
+    Dir(PathBuf),
+    /// The state interface (file or Key Value backend), read without taking the writer's guard.
+    Store(Arc<StateStore>),
+}
+
+impl Documents {
+    /// Reads one document of this instance.
+    pub fn read(&self, name: &str) -> Doc {
+        match self {
+            Documents::Dir(dir) => read_doc(dir, name),
+            Documents::Store(store) => match store.backend().get(name) {
+                Ok(None) => Doc::Missing,
+                Ok(Some(bytes)) => parse_doc(name, &bytes),
+                Err(e) => Doc::Corrupt(format!("{name}: cannot be read: {e}")),
+            },
+        }
+    }
+
+    /// Reads one document as written by every live instance, sorted by instance id. An instance that
+    /// stopped heartbeating (redeployed, scaled down) is left out by the store, so it ages out of the
+    /// views instead of showing as failed forever. Empty when no instance wrote it.
+    pub fn read_instances(&self, name: &str) -> Vec<(String, Doc)> {
+        match self {
+            Documents::Dir(dir) => match read_doc(dir, name) {
+                Doc::Missing => Vec::new(),
+                doc => vec![(instance_id(), doc)],
+            },
+            Documents::Store(store) => match store.backend().get_all_instances(name) {
+                Ok(all) => all
+                    .into_iter()
+                    .map(|(instance, bytes)| {
+                        let doc = parse_doc(name, &bytes);
+                        (instance, doc)
+                    })
+                    .collect(),
+                Err(e) => vec![(
+                    store.backend().instance(),
+                    Doc::Corrupt(format!("{name}: cannot be read: {e}")),
+                )],
+            },
+        }
+    }
+
+    /// Off the async runtime's thread: file reads and store round trips block.
+    pub async fn read_async(&self, name: &'static str) -> Doc {
+        let docs = self.clone();
+        tokio::task::spawn_blocking(move || docs.read(name))
+            .await
+            .unwrap_or_else(|e| Doc::Corrupt(format!("{name}: reader task failed: {e}")))
+    }
+
+    /// [`Documents::read_instances`] off the async runtime's thread.
+    pub async fn read_instances_async(&self, name: &'static str) -> Vec<(String, Doc)> {
+        let docs = self.clone();
+        tokio::task::spawn_blocking(move || docs.read_instances(name))
+            .await
+            .unwrap_or_else(|e| {
+                vec![(
+                    instance_id(),
+                    Doc::Corrupt(format!("{name}: reader task failed: {e}")),
+                )]
+            })
+    }
+
+    /// For headers: the directory, or the store's description (never a password).
+    pub fn describe(&self) -> String {
+        match self {
+            Documents::Dir(dir) => format!("state dir: {}", dir.display()),
+            Documents::Store(store) => format!("state: {}", store.describe()),
+        }
+    }
+}
 
 /// The documents the views show.
 pub use healing_core::state::docs as names;
@@ -52,14 +134,6 @@ pub fn read_doc(dir: &Path, name: &str) -> Doc {
         return Doc::Corrupt(format!("{name}: cannot be read: {e}"));
     }
     parse_doc(name, &bytes)
-}
-
-/// Reads a document off the async runtime's worker threads (file reads block).
-pub async fn read_doc_async(dir: &Path, name: &'static str) -> Doc {
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || read_doc(&dir, name))
-        .await
-        .unwrap_or_else(|e| Doc::Corrupt(format!("{name}: reader task failed: {e}")))
 }
 
 fn parse_doc(name: &str, bytes: &[u8]) -> Doc {

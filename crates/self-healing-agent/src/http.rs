@@ -13,7 +13,7 @@
 //! | `/health/prevention`, `/health/recovery` | the other binaries' documents, `{"status":"not_running"}` when absent |
 //! | `/metrics` | Prometheus text format ([`crate::metrics`]) |
 
-use crate::documents::{Doc, age, names, read_doc_async, time_field};
+use crate::documents::{Doc, Documents, age, names, time_field};
 use crate::metrics::{self, HELD_STATUSES};
 use axum::Router;
 use axum::extract::State;
@@ -35,7 +35,7 @@ pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(300);
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
     /// Where the documents are read from, on every request.
-    pub state_dir: PathBuf,
+    pub docs: Documents,
     /// `agent_status.json` older than this makes `/health` answer 503 ("stale").
     pub stale_after: Duration,
     /// Dates the documents' ages (tests pass a manual clock).
@@ -43,10 +43,15 @@ pub struct HttpOptions {
 }
 
 impl HttpOptions {
-    /// Defaults: [`DEFAULT_STALE_AFTER`] and the system clock.
+    /// Documents read straight from a state directory; [`DEFAULT_STALE_AFTER`] and the system clock.
     pub fn new(state_dir: PathBuf) -> Self {
+        Self::with_docs(Documents::Dir(state_dir))
+    }
+
+    /// Documents read from any source (the supervisor passes its state store, file or Key Value).
+    pub fn with_docs(docs: Documents) -> Self {
         Self {
-            state_dir,
+            docs,
             stale_after: DEFAULT_STALE_AFTER,
             clock: system_clock(),
         }
@@ -89,14 +94,43 @@ pub fn router(options: HttpOptions) -> Router {
 type Ctx = State<Arc<HttpOptions>>;
 
 async fn health(State(ctx): Ctx) -> Response {
-    let doc = read_doc_async(&ctx.state_dir, names::AGENT_STATUS).await;
-    let (code, body) = verdict(&doc, ctx.clock.now(), ctx.stale_after);
+    let instances = ctx.docs.read_instances_async(names::AGENT_STATUS).await;
+    let (code, body) = fleet_verdict(&instances, ctx.clock.now(), ctx.stale_after);
     (code, Json(body)).into_response()
 }
 
+/// `/health` over every live instance: one instance answers exactly as [`verdict`]; several (a scaled-out
+/// service on Render Key Value) are 200 only when each of them is, with each instance's verdict inside.
+pub fn fleet_verdict(
+    instances: &[(String, Doc)],
+    now: SystemTime,
+    stale_after: Duration,
+) -> (StatusCode, Value) {
+    match instances {
+        [] => verdict(&Doc::Missing, now, stale_after),
+        [(_, doc)] => verdict(doc, now, stale_after),
+        many => {
+            let mut all_ok = true;
+            let mut each = serde_json::Map::new();
+            for (instance, doc) in many {
+                let (code, body) = verdict(doc, now, stale_after);
+                all_ok &= code == StatusCode::OK;
+                each.insert(instance.clone(), body);
+            }
+            let code = if all_ok {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            let status = if all_ok { "ok" } else { "degraded" };
+            (code, json!({"status": status, "instances": each}))
+        }
+    }
+}
+
 async fn self_healing(State(ctx): Ctx) -> Response {
-    let status = read_doc_async(&ctx.state_dir, names::AGENT_STATUS).await;
-    let state = read_doc_async(&ctx.state_dir, names::SELF_HEALING).await;
+    let status = ctx.docs.read_async(names::AGENT_STATUS).await;
+    let state = ctx.docs.read_async(names::SELF_HEALING).await;
     let body = match (&status, &state) {
         (Doc::Corrupt(e), _) | (_, Doc::Corrupt(e)) => return error(e),
         (Doc::Missing, Doc::Missing) => json!({"status": "not_running"}),
@@ -110,16 +144,16 @@ async fn self_healing(State(ctx): Ctx) -> Response {
 }
 
 async fn prevention(State(ctx): Ctx) -> Response {
-    other_binary(read_doc_async(&ctx.state_dir, names::PREVENTION).await)
+    other_binary(ctx.docs.read_async(names::PREVENTION).await)
 }
 
 async fn recovery(State(ctx): Ctx) -> Response {
-    other_binary(read_doc_async(&ctx.state_dir, names::RECOVERY).await)
+    other_binary(ctx.docs.read_async(names::RECOVERY).await)
 }
 
 async fn prometheus(State(ctx): Ctx) -> Response {
-    let status = read_doc_async(&ctx.state_dir, names::AGENT_STATUS).await;
-    let state = read_doc_async(&ctx.state_dir, names::SELF_HEALING).await;
+    let status = ctx.docs.read_async(names::AGENT_STATUS).await;
+    let state = ctx.docs.read_async(names::SELF_HEALING).await;
     let text = metrics::render(&status, &state, ctx.clock.now());
     ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response()
 }
@@ -250,5 +284,27 @@ mod tests {
         let (code, body) = verdict(&fine, at(61), limit);
         assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body["status"], "stale");
+    }
+
+    #[test]
+    fn a_fleet_is_healthy_only_when_every_live_instance_is() {
+        let limit = Duration::from_secs(60);
+        let up = doc(json!({"a": {"status": "running", "healthy": true}}));
+        let down = doc(json!({"a": {"status": "backoff", "healthy": false}}));
+        let fleet = vec![("i-1".to_string(), up.clone()), ("i-2".to_string(), up)];
+        let (code, body) = fleet_verdict(&fleet, at(1), limit);
+        assert_eq!(code, StatusCode::OK);
+        assert_eq!(body["instances"]["i-2"]["status"], "ok");
+        let fleet = vec![
+            ("i-1".to_string(), fleet[0].1.clone()),
+            ("i-2".to_string(), down),
+        ];
+        let (code, body) = fleet_verdict(&fleet, at(1), limit);
+        assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["instances"]["i-2"]["unhealthy"], json!(["a"]));
+        assert_eq!(
+            fleet_verdict(&[], at(1), limit).0,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
     }
 }

@@ -9,7 +9,6 @@
 //! | [`spawn`], [`output`], [`log_writer`], [`oom`] | processes: spawning, capture, exit and OOM detection |
 //! | [`follow`] | agents' own log files, followed with `tail -F` semantics |
 //! | [`state_docs`], [`snapshot`] | the state documents and their coalescing writer |
-//! | [`http`], [`metrics`], [`status_cmd`], [`documents`] | read-only views of the documents: `/health`, `/metrics`, `status` |
 //!
 //! [`run`] is the whole service; `main.rs` only wires arguments, tracing and signals to it.
 
@@ -50,7 +49,7 @@ use healing_core::config_load::LoadedConfig;
 use healing_core::executor::Executor;
 use healing_core::kind::Severity;
 use healing_core::policy::Policy;
-use healing_core::state::{ReadOutcome, StateStore, docs};
+use healing_core::state::{ReadOutcome, StateStore, docs, open_state, watch_store_health};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -75,9 +74,10 @@ pub async fn run_with_clock(
 ) -> anyhow::Result<()> {
     let config = Arc::new(loaded.config.clone());
     let state_dir = config.state_dir.clone();
-    let (store, _lock) = StateStore::open_dir(&state_dir, SOURCE)
-        .with_context(|| format!("cannot take the state directory {}", state_dir.display()))?;
-    let store = Arc::new(store);
+    // Dropped last, after the final write and the outbox: releases the directory lock or the lease.
+    let (store, guard) = open_state(&config, SOURCE, clock.clone())
+        .context("cannot take the state for self-healing-agent")?;
+    tracing::info!(state = %store.describe(), "state opened");
     let (previous, corrupt) = match store.read::<SelfHealingDoc>(docs::SELF_HEALING) {
         ReadOutcome::Loaded(doc) => (doc, None),
         ReadOutcome::Missing => (SelfHealingDoc::default(), None),
@@ -144,6 +144,8 @@ pub async fn run_with_clock(
     };
     // Followers open their files before the agents write to them; then agents first: everything
     // else (alerts, HTTP, state writer) is built after they are running.
+    // Bound before any agent runs (microseconds), so a taken port fails the start cleanly.
+    let listener = bind_http(&config).await?;
     let follow_stop = CancellationToken::new();
     let followers = follow::start_all(&sup, &follow_stop);
     start_agents(&mut sup);
@@ -158,8 +160,15 @@ pub async fn run_with_clock(
     sup.alerts = alerts;
     announce_holds(&sup, corrupt);
     let writer = spawn_writer(store.clone(), snap_rx);
+    let store_watch = watch_store_health(
+        &store,
+        sup.alerts.clone(),
+        SOURCE,
+        shutdown.clone(),
+        alert_stop.clone(),
+    );
     let http_stop = CancellationToken::new();
-    let http_task = spawn_http(&config, &state_dir, &http_stop).await;
+    let http_task = listener.map(|l| start_http(l, &config, &store, &clock, &http_stop));
 
     sup.run(&mut rx, &shutdown).await;
     sup.stop_all(&mut rx).await;
@@ -175,10 +184,6 @@ pub async fn run_with_clock(
     let alerts = sup.alerts.clone();
     drop(sup);
     let _ = writer.await;
-    http_stop.cancel();
-    if let Some(task) = http_task {
-        let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
-    }
     let store_for_write = store.clone();
     tokio::task::spawn_blocking(move || write_snapshot(&store_for_write, &final_snapshot))
         .await
@@ -187,39 +192,57 @@ pub async fn run_with_clock(
     let _ = tokio::time::timeout(ALERT_FLUSH, alerts.flush()).await;
     alert_stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(3), alert_task).await;
+    http_stop.cancel();
+    if let Some(task) = http_task {
+        let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+    }
+    if let Some(task) = store_watch {
+        task.abort();
+    }
+    drop(store);
+    drop(guard);
     tracing::info!("self-healing-agent stopped");
     Ok(())
 }
 
-/// Serves the endpoints when `self_healing.listen` is set. A bind failure is logged, not fatal: the
-/// agents are already running and supervising them matters more than answering probes (a platform
-/// health check will notice the missing endpoint on its own).
-async fn spawn_http(
+/// Binds `self_healing.listen` (on Render `0.0.0.0:$PORT`, resolved by the config loader). A port that
+/// cannot be bound is a start-up error: the operator asked for the endpoints.
+async fn bind_http(
     config: &healing_core::config::Config,
-    state_dir: &std::path::Path,
-    stop: &CancellationToken,
-) -> Option<tokio::task::JoinHandle<()>> {
-    let addr = config.self_healing.listen.as_deref()?;
-    let listener = match tokio::net::TcpListener::bind(addr).await {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::error!(%addr, error = %e, "cannot serve the HTTP endpoints");
-            return None;
-        }
+) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    let Some(listen) = &config.self_healing.listen else {
+        return Ok(None);
     };
-    let bound = listener
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener
         .local_addr()
-        .map_or_else(|_| addr.to_string(), |a| a.to_string());
-    tracing::info!(addr = %bound, "serving /health and /metrics");
-    // The status document is rewritten at every health pass: three missed passes mean a stuck loop.
-    let mut options = http::HttpOptions::new(state_dir.to_path_buf());
-    options.stale_after = options.stale_after.max(config.self_healing.interval * 3);
+        .map_or_else(|_| listen.clone(), |a| a.to_string());
+    tracing::info!(%address, "HTTP endpoints listening");
+    Ok(Some(listener))
+}
+
+/// Serves the read-only endpoints from the same state interface the supervisor writes through.
+fn start_http(
+    listener: tokio::net::TcpListener,
+    config: &healing_core::config::Config,
+    store: &Arc<StateStore>,
+    clock: &SharedClock,
+    stop: &CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let options = http::HttpOptions {
+        docs: documents::Documents::Store(store.clone()),
+        // The supervisor rewrites its status at least every interval; five missed passes is stale.
+        stale_after: (config.self_healing.interval * 5).max(http::DEFAULT_STALE_AFTER),
+        clock: clock.clone(),
+    };
     let stop = stop.clone();
-    Some(tokio::spawn(async move {
+    tokio::spawn(async move {
         if let Err(e) = http::serve_with(listener, options, stop).await {
-            tracing::error!(error = %e, "HTTP endpoints stopped");
+            tracing::error!(error = %format!("{e:#}"), "HTTP endpoints stopped");
         }
-    }))
+    })
 }
 
 /// Spawns every agent that an earlier run's breaker or budget does not hold.

@@ -3,6 +3,7 @@
 use clap::Parser;
 use healing_core::config_load::{self, ConfigError, LoadedConfig};
 use self_healing_agent::cli::{Cli, Command};
+use self_healing_agent::documents::Documents;
 use self_healing_agent::{scan, status_cmd};
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
@@ -45,6 +46,9 @@ fn load(cli: &Cli) -> Result<LoadedConfig, ExitCode> {
     if let Some(dir) = &cli.state_dir {
         loaded.config.state_dir = dir.clone();
     }
+    if let Some(url) = &cli.state_url {
+        loaded.config.state_url = Some(url.clone());
+    }
     Ok(loaded)
 }
 
@@ -59,8 +63,7 @@ fn main() -> ExitCode {
         tracing::info!("no config file found: using built-in defaults");
     }
     match cli.command {
-        None => serve(loaded, None),
-        Some(Command::Run { exit_after }) => serve(loaded, exit_after),
+        None | Some(Command::Run) => serve(loaded, cli.exit_after),
         Some(Command::CheckConfig) => {
             print!("{}", loaded.effective_toml());
             ExitCode::SUCCESS
@@ -80,15 +83,27 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Some(Command::Status) => {
-            let mut stdout = std::io::stdout().lock();
-            match status_cmd::run(&loaded.config.state_dir, &mut stdout) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::FAILURE
-                }
-            }
+        Some(Command::Status) => status(&loaded),
+    }
+}
+
+/// Prints every state document through the same state interface the binaries write with.
+fn status(loaded: &LoadedConfig) -> ExitCode {
+    let clock = healing_core::clock::system_clock();
+    let store = match healing_core::state::open_state_reader(&loaded.config, clock) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("error: cannot open the state: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let docs = Documents::Store(std::sync::Arc::new(store));
+    let mut stdout = std::io::stdout().lock();
+    match status_cmd::run_docs(&docs, std::time::SystemTime::now(), &mut stdout) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -123,8 +123,12 @@ impl Supervisor {
             &inc.line,
         );
         self.dirty = true;
-        let critical = matches!(inc.kind, ErrorKind::MemoryError | ErrorKind::OomKilled);
+        // Memory exhaustion is critical whatever a user pattern says; anything the catalogue (or the
+        // user) marks critical or alert-worthy reaches a human, as do the classes restarts cannot fix.
+        let critical = matches!(inc.kind, ErrorKind::MemoryError | ErrorKind::OomKilled)
+            || inc.severity >= Severity::Critical;
         let alerting = critical
+            || inc.action == healing_core::kind::ActionKind::Alert
             || inc.kind.treatment() == healing_core::kind::Treatment::NeedsHuman
             || inc.kind == ErrorKind::ConnectionRefusedLocal;
         if alerting {
@@ -223,10 +227,10 @@ impl Supervisor {
         let name = self.agents[id].cfg.name.clone();
         let agent = &mut self.agents[id];
         agent.wake = retry_at.map(|t| (t, Wake::Retry));
-        let (t, event, what) = match reason {
-            HoldReason::NeedsAttention => (Transition::Hold, "held", "needs attention"),
-            HoldReason::CircuitOpen => (Transition::Trip, "breaker_open", "circuit open"),
-            HoldReason::Budget => (Transition::Delay, "held", "restart budget exhausted"),
+        let (t, event, what, slug) = match reason {
+            HoldReason::NeedsAttention => (Transition::Hold, "held", "needs attention", "attention"),
+            HoldReason::CircuitOpen => (Transition::Trip, "breaker_open", "circuit open", "breaker"),
+            HoldReason::Budget => (Transition::Delay, "held", "restart budget exhausted", "budget"),
         };
         agent.go(t);
         let until = retry_at
@@ -242,7 +246,8 @@ impl Supervisor {
             .copied()
             .unwrap_or(0);
         self.alerts.send(Alert {
-            key: format!("{name}:hold:{event}"),
+            // One key per reason: a budget hold must not swallow a later needs-attention alert.
+            key: format!("{name}:hold:{slug}"),
             severity: Severity::High,
             source: crate::SOURCE.into(),
             agent: Some(name.clone()),

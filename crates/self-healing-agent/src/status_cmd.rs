@@ -7,7 +7,7 @@
 
 mod format;
 
-use crate::documents::{Doc, names, parse_time, read_doc};
+use crate::documents::{Doc, Documents, names, parse_time};
 use crate::metrics::HELD_STATUSES;
 use format::{MAX_CELL, ago, cell, human, row, table, text, words};
 use serde_json::{Map, Value};
@@ -25,24 +25,53 @@ pub fn run(state_dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
 
 /// [`run`] with "now" given, so ages are reproducible.
 pub fn run_at(state_dir: &Path, now: SystemTime, out: &mut dyn Write) -> anyhow::Result<()> {
-    let status = read_doc(state_dir, names::AGENT_STATUS);
-    let state = read_doc(state_dir, names::SELF_HEALING);
-    writeln!(out, "state dir: {}", state_dir.display())?;
-    supervisor_line(&status, &state, now, out)?;
-    if let Some(status) = status.value() {
-        agents_table(status, now, out)?;
+    run_docs(&Documents::Dir(state_dir.to_path_buf()), now, out)
+}
+
+/// Prints the status from any document source (a directory, or the state store — file or Key Value);
+/// with several live instances, one section per instance.
+pub fn run_docs(docs: &Documents, now: SystemTime, out: &mut dyn Write) -> anyhow::Result<()> {
+    writeln!(out, "{}", docs.describe())?;
+    let statuses = docs.read_instances(names::AGENT_STATUS);
+    let states = docs.read_instances(names::SELF_HEALING);
+    let several = statuses.len() > 1 || states.len() > 1;
+    let mut instances: Vec<&str> = statuses
+        .iter()
+        .chain(&states)
+        .map(|(i, _)| i.as_str())
+        .collect();
+    instances.sort_unstable();
+    instances.dedup();
+    if instances.is_empty() {
+        supervisor_line(&Doc::Missing, &Doc::Missing, now, out)?;
     }
-    if let Some(state) = state.value() {
-        breakers_table(state, now, out)?;
-        fixes_table(state, now, out)?;
-        counters_line(state, out)?;
+    let find = |list: &[(String, Doc)], instance: &str| {
+        list.iter()
+            .find(|(i, _)| i == instance)
+            .map_or(Doc::Missing, |(_, d)| d.clone())
+    };
+    for instance in instances {
+        if several {
+            writeln!(out, "\n== instance {} ==", cell(instance))?;
+        }
+        let status = find(&statuses, instance);
+        let state = find(&states, instance);
+        supervisor_line(&status, &state, now, out)?;
+        if let Some(status) = status.value() {
+            agents_table(status, now, out)?;
+        }
+        if let Some(state) = state.value() {
+            breakers_table(state, now, out)?;
+            fixes_table(state, now, out)?;
+            counters_line(state, out)?;
+        }
     }
     for (binary, name) in [
         ("prevention-agent", names::PREVENTION),
         ("auto-recovery", names::RECOVERY),
     ] {
         writeln!(out)?;
-        let line = match read_doc(state_dir, name) {
+        let line = match docs.read(name) {
             Doc::Missing => format!("{binary}: not running (no {name})"),
             Doc::Corrupt(e) => format!("{binary}: unreadable: {}", cell(&e)),
             Doc::Loaded(doc) => format!("{binary}: {}", summarise(&doc, now)),
