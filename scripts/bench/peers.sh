@@ -13,6 +13,11 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HARNESS=${BENCH_HARNESS:-$ROOT/../shared/bench/peers}
+# From a git worktree elsewhere, look beside the main checkout too.
+if [ ! -f "$HARNESS/bench.py" ] && [ -z "${BENCH_HARNESS:-}" ]; then
+  common=$(git -C "$ROOT" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+  [ -n "$common" ] && HARNESS=$(dirname "$(dirname "$common")")/shared/bench/peers
+fi
 [ -f "$HARNESS/bench.py" ] || { echo "no benchmark harness at $HARNESS (set BENCH_HARNESS)" >&2; exit 2; }
 
 peers=()

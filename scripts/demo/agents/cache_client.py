@@ -6,22 +6,19 @@ the supervisor alerts and retries on its slow curve instead of installing or cre
 import socket
 
 
-def unused_local_port():
-    """A port nothing listens on: bind an ephemeral one and let it go."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# A port nothing listens on in the demo (the "cache sidecar" is never started). Fixed, so that every
+# crash names the same endpoint and the supervisor's alert de-duplication sees one incident.
+CACHE_PORT = 6399
 
 
 def main():
-    port = unused_local_port()
+    port = CACHE_PORT
     print(f"cache_client: connecting to cache at 127.0.0.1:{port}")
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
             conn.sendall(b"PING\r\n")
     except ConnectionRefusedError as e:
-        # What cache clients such as redis-py raise: the address is in their message, not in the
-        # socket error underneath.
+        # Worded like the usual cache clients (redis-py): the address is part of the error.
         raise ConnectionError(f"Error 111 connecting to 127.0.0.1:{port}. Connection refused.") from e
 
 
