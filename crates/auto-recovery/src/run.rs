@@ -4,6 +4,7 @@ use crate::checks::EnvFn;
 use crate::pass::{PassContext, SOURCE, run_pass};
 use crate::render_api::{ClientOptions, RenderClient};
 use crate::state_doc::RecoveryState;
+use crate::store_health::HealthWatch;
 use anyhow::Context as _;
 use healing_core::alert::Alerter;
 use healing_core::clock::{SharedClock, system_clock};
@@ -11,7 +12,7 @@ use healing_core::config::RenderApiConfig;
 use healing_core::config_load::LoadedConfig;
 use healing_core::executor::Executor;
 use healing_core::policy::Policy;
-use healing_core::state::{ReadOutcome, StateStore, docs};
+use healing_core::state::{ReadOutcome, docs, open_state};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +28,8 @@ pub struct RunConfig {
     pub loaded: LoadedConfig,
     /// `--state-dir` (over the config's `state_dir`).
     pub state_dir: Option<PathBuf>,
+    /// `--state-url` (over the config's `state_url` and `HEALING_STATE_URL`).
+    pub state_url: Option<String>,
     /// `--once`: one pass, then exit.
     pub once: bool,
     /// `--interval` (over `[recovery] interval`).
@@ -62,14 +65,19 @@ pub async fn run_with(
     clock: SharedClock,
     env: Arc<EnvFn>,
 ) -> anyhow::Result<RunOutcome> {
-    let config = &cfg.loaded.config;
-    let state_dir = cfg
-        .state_dir
-        .clone()
-        .unwrap_or_else(|| config.state_dir.clone());
-    let (store, _lock) = StateStore::open_dir(&state_dir, SOURCE)
-        .with_context(|| format!("opening the state dir {}", state_dir.display()))?;
-    let store = Arc::new(store);
+    let mut config = cfg.loaded.config.clone();
+    if let Some(dir) = &cfg.state_dir {
+        config.state_dir = dir.clone();
+    }
+    if let Some(url) = &cfg.state_url {
+        config.state_url = Some(url.clone());
+    }
+    let config = &config;
+    let (store, guard) =
+        open_state(config, SOURCE, clock.clone()).with_context(|| match &config.state_url {
+            Some(_) => "opening the Key Value state store".to_string(),
+            None => format!("opening the state dir {}", config.state_dir.display()),
+        })?;
     let alert_stop = CancellationToken::new();
     let (alerts, alert_task) = Alerter::spawn(
         &config.alerts,
@@ -78,6 +86,9 @@ pub async fn run_with(
         clock.clone(),
         alert_stop.clone(),
     );
+    // A lost lease cancels the run as a signal would, and the run then ends with an error.
+    let token = token.child_token();
+    let health = HealthWatch::start(&store, alerts.clone(), SOURCE, token.clone());
     let policy = Policy::from_config(&config.fixes, &cfg.loaded.base_dir)
         .map_err(|e| BadConfig(format!("[fixes]: {e}")))?;
     let executor = Executor::new(
@@ -116,6 +127,7 @@ pub async fn run_with(
         interval_s = interval.as_secs_f64(),
         services = ctx.config.services.len(),
         render_api = ctx.render.is_some(),
+        state = %store.describe(),
         "auto-recovery starting"
     );
 
@@ -157,6 +169,18 @@ pub async fn run_with(
     alert_stop.cancel();
     if tokio::time::timeout(ALERT_DRAIN, alert_task).await.is_err() {
         tracing::warn!("alerts still queued at exit stay in the outbox for the next run");
+    }
+    let lease_lost = health.as_ref().is_some_and(HealthWatch::lease_lost);
+    if let Some(health) = health {
+        health.stop();
+    }
+    // With Key Value, dropping the guard writes what is pending and releases the lease (a few seconds
+    // at most): off the async threads, and last.
+    let _ = tokio::task::spawn_blocking(move || drop(guard)).await;
+    if lease_lost {
+        anyhow::bail!(
+            "the state lease was taken by another process; stopped without writing state"
+        );
     }
     Ok(outcome)
 }

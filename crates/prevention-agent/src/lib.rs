@@ -3,7 +3,7 @@
 //! Every pass measures memory, CPU and disk the way the container sees them (cgroup limits first, the
 //! host otherwise), checks the agents' dependencies and configuration, raises sustained warnings once per
 //! episode with a "recovered" message after, and writes `prevention_state.json`. It talks to the other
-//! binaries only through the state directory.
+//! binaries only through the state store (a directory or Key Value).
 //!
 //! | module | what it holds |
 //! |---|---|
@@ -14,6 +14,7 @@
 //! | [`suggestions`], [`report`] | which agent holds the memory, which files hold the disk; the warning line |
 //! | [`render_metrics`] | the agents' service as Render's metrics API sees it (when the agents run in another service) |
 //! | [`pass`], [`state_doc`], [`run`] | one pass, its state document, and the loop around it |
+//! | [`store_health`] | one alert when the Key Value state store goes away; stopping when the lease is lost |
 
 pub mod cgroup;
 pub mod checks;
@@ -26,5 +27,6 @@ pub mod render_metrics;
 pub mod report;
 pub mod run;
 pub mod state_doc;
+pub mod store_health;
 pub mod suggestions;
 pub mod thresholds;

@@ -142,7 +142,10 @@ impl Prevention {
             (self.env)("PATH").as_deref().map(std::ffi::OsStr::new),
         ));
         results.extend(checks::required_env(&cfg.required_env, &*self.env));
-        results.push(checks::state_dir_writable(&self.config.state_dir));
+        results.push(match self.store.health() {
+            None => checks::state_dir_writable(&self.config.state_dir),
+            Some(health) => checks::state_store(&health.borrow()),
+        });
         results.extend(
             checks::path_roots(&self.config.fixes.create_path_roots, self.executor.as_ref()).await,
         );
@@ -258,7 +261,8 @@ impl Prevention {
                 Outcome::Warning | Outcome::Critical => {
                     tracing::warn!(check = %c.name, "{}", c.message);
                     summary.failed_checks.push(c.name.clone());
-                    if !previously_failing.contains(&c.name) {
+                    // The store watcher alerts about the state store the moment its health changes.
+                    if !previously_failing.contains(&c.name) && c.name != checks::STATE_STORE {
                         let severity = if c.outcome == Outcome::Critical {
                             Severity::Critical
                         } else {

@@ -4,16 +4,20 @@
 use crate::measure::Sampler;
 use crate::pass::{EnvLookup, PassOptions, PassSummary, Prevention};
 use crate::state_doc::PreventionState;
+use crate::store_health::HealthWatch;
 use anyhow::Context;
 use healing_core::alert::{AlertHandle, Alerter};
 use healing_core::clock::{SharedClock, system_clock};
 use healing_core::config_load::LoadedConfig;
 use healing_core::executor::Executor;
 use healing_core::policy::Policy;
-use healing_core::state::{ReadOutcome, StateStore, docs};
+use healing_core::state::{ReadOutcome, StateGuard, StateStore, docs, open_state};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+/// The name this binary writes and alerts under.
+pub const SOURCE: &str = "prevention-agent";
 
 /// How the run should behave.
 #[derive(Debug, Clone, Default)]
@@ -92,25 +96,39 @@ impl Prevention {
     }
 }
 
+/// Drops the state guard off the async threads: with Key Value it writes what is pending and releases
+/// the lease, waiting up to a few seconds.
+async fn release(guard: StateGuard) {
+    let _ = tokio::task::spawn_blocking(move || drop(guard)).await;
+}
+
 /// Runs the prevention-agent until `shutdown` is cancelled (or for one pass with `once`).
 pub async fn run(
     loaded: LoadedConfig,
     options: RunOptions,
     shutdown: CancellationToken,
 ) -> anyhow::Result<RunOutcome> {
-    let state_dir = loaded.config.state_dir.clone();
-    let (store, _lock) = StateStore::open_dir(&state_dir, "prevention-agent")
-        .with_context(|| format!("cannot open the state directory {}", state_dir.display()))?;
-    let store = Arc::new(store);
     let clock = system_clock();
+    let (store, guard) = open_state(&loaded.config, SOURCE, clock.clone()).with_context(|| {
+        match &loaded.config.state_url {
+            Some(_) => "cannot open the Key Value state store".to_string(),
+            None => format!(
+                "cannot open the state directory {}",
+                loaded.config.state_dir.display()
+            ),
+        }
+    })?;
     let alert_stop = CancellationToken::new();
     let (alerts, alert_task) = Alerter::spawn(
         &loaded.config.alerts,
         store.clone(),
-        "prevention-agent",
+        SOURCE,
         clock.clone(),
         alert_stop.clone(),
     );
+    // A lost lease cancels the run as a signal would, and the run then ends with an error.
+    let run_token = shutdown.child_token();
+    let health = HealthWatch::start(&store, alerts.clone(), SOURCE, run_token.clone());
     let interval = loaded.config.prevention.interval;
     tracing::info!(
         state = %store.describe(),
@@ -131,19 +149,30 @@ pub async fn run(
     let outcome = loop {
         let summary = tokio::select! {
             summary = agent.pass() => summary,
-            () = shutdown.cancelled() => break RunOutcome::Stopped,
+            () = run_token.cancelled() => break RunOutcome::Stopped,
         };
         if options.once {
             break RunOutcome::Once(summary);
         }
         tokio::select! {
             () = tokio::time::sleep(interval) => {}
-            () = shutdown.cancelled() => break RunOutcome::Stopped,
+            () = run_token.cancelled() => break RunOutcome::Stopped,
         }
     };
     // Let queued alerts reach the worker, then stop it (it parks what it cannot send in the outbox).
     let _ = tokio::time::timeout(Duration::from_secs(5), alerts.flush()).await;
     alert_stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(5), alert_task).await;
+    let lease_lost = health.as_ref().is_some_and(HealthWatch::lease_lost);
+    if let Some(health) = health {
+        health.stop();
+    }
+    drop(agent);
+    release(guard).await;
+    if lease_lost {
+        anyhow::bail!(
+            "the state lease was taken by another process; stopped without writing state"
+        );
+    }
     Ok(outcome)
 }
