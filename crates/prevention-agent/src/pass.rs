@@ -6,10 +6,11 @@
 
 use crate::deps_check;
 use crate::measure::{Measurement, Sampler, Source, Unit, measurement};
+use crate::render_metrics::RenderMetrics;
 use crate::state_doc::{CheckResult, Outcome, PreventionState, WarningEntry};
 use crate::suggestions::{self, WalkLimits};
 use crate::thresholds::{Rule, Transition};
-use crate::{checks, disk, report};
+use crate::{checks, disk, render_source, report};
 use healing_core::alert::{Alert, AlertHandle};
 use healing_core::clock::SharedClock;
 use healing_core::config::Config;
@@ -78,6 +79,8 @@ pub struct Prevention {
     pub(crate) executor: Option<Executor>,
     pub(crate) options: PassOptions,
     pub(crate) env: EnvLookup,
+    /// The agents' service through Render's metrics API, when configured; `Err` when misconfigured.
+    pub(crate) render: Result<Option<RenderMetrics>, String>,
     pub(crate) state: PreventionState,
 }
 
@@ -136,6 +139,16 @@ impl Prevention {
             }
         }
 
+        match &self.render {
+            Ok(Some(source)) => {
+                let (readings, check) = render_source::read(source).await;
+                measurements.extend(readings);
+                notes.extend(check);
+            }
+            Ok(None) => {}
+            Err(e) => notes.push(CheckResult::new(render_source::CHECK, Outcome::Critical, e)),
+        }
+
         let mut results = vec![checks::config_file(self.config_path.as_deref())];
         results.extend(checks::agents(
             &self.config.agents,
@@ -183,6 +196,7 @@ impl Prevention {
 
     fn rule_for(&self, key: &str) -> Rule {
         let cfg = &self.config.prevention;
+        let key = key.strip_prefix(render_source::KEY_PREFIX).unwrap_or(key);
         let threshold = match key {
             "memory" => cfg.memory_percent,
             "cpu" => cfg.cpu_percent,

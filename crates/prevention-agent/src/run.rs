@@ -3,6 +3,7 @@
 
 use crate::measure::Sampler;
 use crate::pass::{EnvLookup, PassOptions, PassSummary, Prevention};
+use crate::render_source;
 use crate::state_doc::PreventionState;
 use crate::store_health::HealthWatch;
 use anyhow::Context;
@@ -81,7 +82,16 @@ impl Prevention {
                 PreventionState::default()
             }
         };
+        let render = render_source::setup(&config.recovery.render, &*env);
+        match &render {
+            Ok(Some(_)) => {
+                tracing::info!("also measuring the agents' service through Render's metrics API")
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!("{e}"),
+        }
         Prevention {
+            render,
             config,
             config_path: loaded.path.clone(),
             sampler,
