@@ -10,6 +10,7 @@ use healing_core::alert::Alerter;
 use healing_core::clock::{SharedClock, system_clock};
 use healing_core::config::RenderApiConfig;
 use healing_core::config_load::LoadedConfig;
+use healing_core::dependencies::ProbeCache;
 use healing_core::executor::Executor;
 use healing_core::policy::Policy;
 use healing_core::state::{ReadOutcome, docs, open_state};
@@ -17,6 +18,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+/// Longest reuse of the interpreter's answer when nothing visible changed.
+const PROBE_MAX_AGE: Duration = Duration::from_secs(3600);
 
 /// How long queued alerts may take to go out after the last pass.
 const ALERT_DRAIN: Duration = Duration::from_secs(10);
@@ -105,6 +109,7 @@ pub async fn run_with(
         executor: Arc::new(executor),
         python: config.prevention.python.clone(),
         requirements: config.fixes.requirements.clone(),
+        probes: Arc::new(ProbeCache::new(PROBE_MAX_AGE, clock.clone())),
         env,
         alerts,
         clock,

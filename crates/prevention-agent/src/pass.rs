@@ -14,6 +14,7 @@ use crate::{checks, disk, render_source, report};
 use healing_core::alert::{Alert, AlertHandle};
 use healing_core::clock::SharedClock;
 use healing_core::config::Config;
+use healing_core::dependencies::ProbeCache;
 use healing_core::executor::Executor;
 use healing_core::kind::Severity;
 use healing_core::state::{StateStore, docs};
@@ -28,6 +29,8 @@ pub struct PassOptions {
     pub cpu_window: Duration,
     /// Bound of the interpreter probe.
     pub probe_timeout: Duration,
+    /// Longest reuse of the interpreter's answer when nothing visible changed.
+    pub probe_max_age: Duration,
     /// Bounds of the disk walk behind suggestions.
     pub walk: WalkLimits,
     /// Agents listed in the memory suggestion.
@@ -39,6 +42,7 @@ impl Default for PassOptions {
         PassOptions {
             cpu_window: Duration::from_millis(250),
             probe_timeout: Duration::from_secs(30),
+            probe_max_age: Duration::from_secs(3600),
             walk: WalkLimits::default(),
             top_agents: 3,
         }
@@ -81,6 +85,8 @@ pub struct Prevention {
     pub(crate) env: EnvLookup,
     /// The agents' service through Render's metrics API, when configured; `Err` when misconfigured.
     pub(crate) render: Result<Option<RenderMetrics>, String>,
+    /// The interpreter's last answer, reused until it can have changed.
+    pub(crate) probes: ProbeCache,
     pub(crate) state: PreventionState,
 }
 
@@ -164,6 +170,7 @@ impl Prevention {
         );
         let installer = self.executor.as_ref().filter(|_| cfg.install_missing);
         let deps = deps_check::run(
+            &self.probes,
             &cfg.python,
             self.config.fixes.requirements.as_deref(),
             installer,

@@ -10,6 +10,7 @@ use anyhow::Context;
 use healing_core::alert::{AlertHandle, Alerter};
 use healing_core::clock::{SharedClock, system_clock};
 use healing_core::config_load::LoadedConfig;
+use healing_core::dependencies::ProbeCache;
 use healing_core::executor::Executor;
 use healing_core::policy::Policy;
 use healing_core::state::{ReadOutcome, StateGuard, StateStore, docs, open_state};
@@ -91,6 +92,7 @@ impl Prevention {
             Err(e) => tracing::error!("{e}"),
         }
         Prevention {
+            probes: ProbeCache::new(options.probe_max_age, clock.clone()),
             render,
             config,
             config_path: loaded.path.clone(),
