@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 /// Tunables that are not user configuration.
 #[derive(Debug, Clone)]
 pub struct PassOptions {
-    /// Minimum window between the two CPU samples of a pass.
+    /// Minimum window between the two CPU samples of a pass (`[prevention] cpu_sample_window` in
+    /// [`crate::run::run`]).
     pub cpu_window: Duration,
     /// Bound of the interpreter probe.
     pub probe_timeout: Duration,

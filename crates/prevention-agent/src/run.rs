@@ -26,7 +26,7 @@ pub const SOURCE: &str = "prevention-agent";
 pub struct RunOptions {
     /// One pass, then return.
     pub once: bool,
-    /// Non-configuration tunables.
+    /// Non-configuration tunables (`cpu_window` is taken from `[prevention] cpu_sample_window`).
     pub pass: PassOptions,
 }
 
@@ -149,14 +149,11 @@ pub async fn run(
         "prevention-agent started"
     );
     let env: EnvLookup = Box::new(|name| std::env::var(name).ok());
-    let mut agent = Prevention::new(
-        &loaded,
-        store,
-        alerts.clone(),
-        clock,
-        options.pass.clone(),
-        env,
-    );
+    let pass_options = PassOptions {
+        cpu_window: loaded.config.prevention.cpu_sample_window,
+        ..options.pass.clone()
+    };
+    let mut agent = Prevention::new(&loaded, store, alerts.clone(), clock, pass_options, env);
 
     let outcome = loop {
         let summary = tokio::select! {
