@@ -15,7 +15,6 @@
 //! | [`checks`], [`dependencies`] | env vars, paths, dependencies |
 //! | [`pass`], [`render_check`] | one pass |
 //! | [`state_doc`] | the state document |
-//! | [`store_health`] | one alert when the Key Value state store goes away; stopping when the lease is lost |
 //! | [`run`] | set-up, the loop, shutdown |
 
 pub mod checks;
@@ -29,7 +28,6 @@ pub mod render_check;
 pub mod render_types;
 pub mod run;
 pub mod state_doc;
-pub mod store_health;
 pub mod wake;
 
 pub use run::{RunConfig, RunOutcome, run};

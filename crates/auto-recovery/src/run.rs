@@ -4,7 +4,6 @@ use crate::checks::EnvFn;
 use crate::pass::{PassContext, SOURCE, run_pass};
 use crate::render_api::{ClientOptions, RenderClient};
 use crate::state_doc::RecoveryState;
-use crate::store_health::HealthWatch;
 use anyhow::Context as _;
 use healing_core::alert::Alerter;
 use healing_core::clock::{SharedClock, system_clock};
@@ -13,7 +12,7 @@ use healing_core::config_load::LoadedConfig;
 use healing_core::dependencies::ProbeCache;
 use healing_core::executor::Executor;
 use healing_core::policy::Policy;
-use healing_core::state::{ReadOutcome, docs, open_state};
+use healing_core::state::{ReadOutcome, docs, open_state, watch_store_health};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,8 +90,16 @@ pub async fn run_with(
         alert_stop.clone(),
     );
     // A lost lease cancels the run as a signal would, and the run then ends with an error.
-    let token = token.child_token();
-    let health = HealthWatch::start(&store, alerts.clone(), SOURCE, token.clone());
+    let shutdown = token;
+    let token = shutdown.child_token();
+    let watch_stop = CancellationToken::new();
+    let watcher = watch_store_health(
+        &store,
+        alerts.clone(),
+        SOURCE,
+        token.clone(),
+        watch_stop.clone(),
+    );
     let policy = Policy::from_config(&config.fixes, &cfg.loaded.base_dir)
         .map_err(|e| BadConfig(format!("[fixes]: {e}")))?;
     let executor = Executor::new(
@@ -175,9 +182,11 @@ pub async fn run_with(
     if tokio::time::timeout(ALERT_DRAIN, alert_task).await.is_err() {
         tracing::warn!("alerts still queued at exit stay in the outbox for the next run");
     }
-    let lease_lost = health.as_ref().is_some_and(HealthWatch::lease_lost);
-    if let Some(health) = health {
-        health.stop();
+    // Only the watcher cancels the run token on its own: that is a lost lease.
+    let lease_lost = token.is_cancelled() && !shutdown.is_cancelled();
+    watch_stop.cancel();
+    if let Some(watcher) = watcher {
+        let _ = watcher.await;
     }
     // With Key Value, dropping the guard writes what is pending and releases the lease (a few seconds
     // at most): off the async threads, and last.

@@ -14,7 +14,6 @@
 //! | [`suggestions`], [`report`] | which agent holds the memory, which files hold the disk; the warning line |
 //! | [`render_metrics`], [`render_source`] | the agents' service as Render's metrics API sees it (when the agents run in another service), and its place in a pass |
 //! | [`pass`], [`state_doc`], [`run`] | one pass, its state document, and the loop around it |
-//! | [`store_health`] | one alert when the Key Value state store goes away; stopping when the lease is lost |
 
 pub mod cgroup;
 pub mod checks;
@@ -28,6 +27,5 @@ pub mod render_source;
 pub mod report;
 pub mod run;
 pub mod state_doc;
-pub mod store_health;
 pub mod suggestions;
 pub mod thresholds;

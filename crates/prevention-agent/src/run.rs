@@ -5,7 +5,6 @@ use crate::measure::Sampler;
 use crate::pass::{EnvLookup, PassOptions, PassSummary, Prevention};
 use crate::render_source;
 use crate::state_doc::PreventionState;
-use crate::store_health::HealthWatch;
 use anyhow::Context;
 use healing_core::alert::{AlertHandle, Alerter};
 use healing_core::clock::{SharedClock, system_clock};
@@ -13,7 +12,9 @@ use healing_core::config_load::LoadedConfig;
 use healing_core::dependencies::ProbeCache;
 use healing_core::executor::Executor;
 use healing_core::policy::Policy;
-use healing_core::state::{ReadOutcome, StateGuard, StateStore, docs, open_state};
+use healing_core::state::{
+    ReadOutcome, StateGuard, StateStore, docs, open_state, watch_store_health,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -140,7 +141,14 @@ pub async fn run(
     );
     // A lost lease cancels the run as a signal would, and the run then ends with an error.
     let run_token = shutdown.child_token();
-    let health = HealthWatch::start(&store, alerts.clone(), SOURCE, run_token.clone());
+    let watch_stop = CancellationToken::new();
+    let watcher = watch_store_health(
+        &store,
+        alerts.clone(),
+        SOURCE,
+        run_token.clone(),
+        watch_stop.clone(),
+    );
     let interval = loaded.config.prevention.interval;
     tracing::info!(
         state = %store.describe(),
@@ -172,9 +180,11 @@ pub async fn run(
     let _ = tokio::time::timeout(Duration::from_secs(5), alerts.flush()).await;
     alert_stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(5), alert_task).await;
-    let lease_lost = health.as_ref().is_some_and(HealthWatch::lease_lost);
-    if let Some(health) = health {
-        health.stop();
+    // Only the watcher cancels the run token on its own: that is a lost lease.
+    let lease_lost = run_token.is_cancelled() && !shutdown.is_cancelled();
+    watch_stop.cancel();
+    if let Some(watcher) = watcher {
+        let _ = watcher.await;
     }
     drop(agent);
     release(guard).await;

@@ -228,9 +228,18 @@ impl Supervisor {
         let agent = &mut self.agents[id];
         agent.wake = retry_at.map(|t| (t, Wake::Retry));
         let (t, event, what, slug) = match reason {
-            HoldReason::NeedsAttention => (Transition::Hold, "held", "needs attention", "attention"),
-            HoldReason::CircuitOpen => (Transition::Trip, "breaker_open", "circuit open", "breaker"),
-            HoldReason::Budget => (Transition::Delay, "held", "restart budget exhausted", "budget"),
+            HoldReason::NeedsAttention => {
+                (Transition::Hold, "held", "needs attention", "attention")
+            }
+            HoldReason::CircuitOpen => {
+                (Transition::Trip, "breaker_open", "circuit open", "breaker")
+            }
+            HoldReason::Budget => (
+                Transition::Delay,
+                "held",
+                "restart budget exhausted",
+                "budget",
+            ),
         };
         agent.go(t);
         let until = retry_at
