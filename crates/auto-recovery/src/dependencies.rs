@@ -38,7 +38,11 @@ pub async fn check(ctx: &PassContext, env: &mut EnvironmentStatus, report: &mut 
             return;
         }
     };
-    let found = match dependencies::check(&ctx.python, &requirements, PROBE_TIMEOUT).await {
+    let found = match ctx
+        .probes
+        .check(&ctx.python, &requirements, PROBE_TIMEOUT)
+        .await
+    {
         Ok(found) => found,
         Err(err) => {
             problem(ctx, report, env, err.severity(), err.to_string());
@@ -49,7 +53,14 @@ pub async fn check(ctx: &PassContext, env: &mut EnvironmentStatus, report: &mut 
         tracing::warn!(name = %wrong.name, specifier = %wrong.specifier, status = ?wrong.status, "installed version outside the requirement");
     }
     let mut still_missing = Vec::new();
-    for result in dependencies::install_missing(&found, &ctx.executor).await {
+    let installed = dependencies::install_missing(&found, &ctx.executor).await;
+    if installed
+        .iter()
+        .any(|r| matches!(r.outcome, FixOutcome::Succeeded { .. }))
+    {
+        ctx.probes.invalidate();
+    }
+    for result in installed {
         match &result.outcome {
             FixOutcome::Succeeded { .. } => report
                 .fixed

@@ -19,6 +19,10 @@ struct Args {
     /// State directory (over `state_dir` in the config).
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// Key Value state store URL, `redis://…` (over `state_url` and $HEALING_STATE_URL; prefer the
+    /// variable, which keeps the password out of the process list).
+    #[arg(long)]
+    state_url: Option<String>,
     /// One pass: exit 0 when healthy or fixed, 1 when problems remain, 2 on bad config.
     #[arg(long, conflicts_with = "interval")]
     once: bool,
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
     let cfg = RunConfig {
         loaded,
         state_dir: args.state_dir,
+        state_url: args.state_url,
         once: args.once,
         interval: args.interval,
     };

@@ -10,6 +10,7 @@ use crate::wake::{self, ServiceCheck, Target};
 use healing_core::alert::{Alert, AlertHandle};
 use healing_core::clock::SharedClock;
 use healing_core::config::{RecoveryConfig, ServiceConfig};
+use healing_core::dependencies::ProbeCache;
 use healing_core::executor::Executor;
 use healing_core::kind::Severity;
 use healing_core::state::rfc3339;
@@ -35,6 +36,8 @@ pub struct PassContext {
     pub python: String,
     /// The requirements file (`[fixes] requirements`), resolved.
     pub requirements: Option<std::path::PathBuf>,
+    /// The interpreter's last answer, reused until it can have changed (shared with clones).
+    pub probes: Arc<ProbeCache>,
     /// Reads env vars (names only ever leave this function).
     pub env: Arc<EnvFn>,
     /// Where alerts go.

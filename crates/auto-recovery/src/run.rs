@@ -9,13 +9,17 @@ use healing_core::alert::Alerter;
 use healing_core::clock::{SharedClock, system_clock};
 use healing_core::config::RenderApiConfig;
 use healing_core::config_load::LoadedConfig;
+use healing_core::dependencies::ProbeCache;
 use healing_core::executor::Executor;
 use healing_core::policy::Policy;
-use healing_core::state::{ReadOutcome, StateStore, docs};
+use healing_core::state::{ReadOutcome, docs, open_state, watch_store_health};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+/// Longest reuse of the interpreter's answer when nothing visible changed.
+const PROBE_MAX_AGE: Duration = Duration::from_secs(3600);
 
 /// How long queued alerts may take to go out after the last pass.
 const ALERT_DRAIN: Duration = Duration::from_secs(10);
@@ -27,6 +31,8 @@ pub struct RunConfig {
     pub loaded: LoadedConfig,
     /// `--state-dir` (over the config's `state_dir`).
     pub state_dir: Option<PathBuf>,
+    /// `--state-url` (over the config's `state_url` and `HEALING_STATE_URL`).
+    pub state_url: Option<String>,
     /// `--once`: one pass, then exit.
     pub once: bool,
     /// `--interval` (over `[recovery] interval`).
@@ -62,14 +68,19 @@ pub async fn run_with(
     clock: SharedClock,
     env: Arc<EnvFn>,
 ) -> anyhow::Result<RunOutcome> {
-    let config = &cfg.loaded.config;
-    let state_dir = cfg
-        .state_dir
-        .clone()
-        .unwrap_or_else(|| config.state_dir.clone());
-    let (store, _lock) = StateStore::open_dir(&state_dir, SOURCE)
-        .with_context(|| format!("opening the state dir {}", state_dir.display()))?;
-    let store = Arc::new(store);
+    let mut config = cfg.loaded.config.clone();
+    if let Some(dir) = &cfg.state_dir {
+        config.state_dir = dir.clone();
+    }
+    if let Some(url) = &cfg.state_url {
+        config.state_url = Some(url.clone());
+    }
+    let config = &config;
+    let (store, guard) =
+        open_state(config, SOURCE, clock.clone()).with_context(|| match &config.state_url {
+            Some(_) => "opening the Key Value state store".to_string(),
+            None => format!("opening the state dir {}", config.state_dir.display()),
+        })?;
     let alert_stop = CancellationToken::new();
     let (alerts, alert_task) = Alerter::spawn(
         &config.alerts,
@@ -77,6 +88,17 @@ pub async fn run_with(
         SOURCE,
         clock.clone(),
         alert_stop.clone(),
+    );
+    // A lost lease cancels the run as a signal would, and the run then ends with an error.
+    let shutdown = token;
+    let token = shutdown.child_token();
+    let watch_stop = CancellationToken::new();
+    let watcher = watch_store_health(
+        &store,
+        alerts.clone(),
+        SOURCE,
+        token.clone(),
+        watch_stop.clone(),
     );
     let policy = Policy::from_config(&config.fixes, &cfg.loaded.base_dir)
         .map_err(|e| BadConfig(format!("[fixes]: {e}")))?;
@@ -94,6 +116,7 @@ pub async fn run_with(
         executor: Arc::new(executor),
         python: config.prevention.python.clone(),
         requirements: config.fixes.requirements.clone(),
+        probes: Arc::new(ProbeCache::new(PROBE_MAX_AGE, clock.clone())),
         env,
         alerts,
         clock,
@@ -116,6 +139,7 @@ pub async fn run_with(
         interval_s = interval.as_secs_f64(),
         services = ctx.config.services.len(),
         render_api = ctx.render.is_some(),
+        state = %store.describe(),
         "auto-recovery starting"
     );
 
@@ -157,6 +181,20 @@ pub async fn run_with(
     alert_stop.cancel();
     if tokio::time::timeout(ALERT_DRAIN, alert_task).await.is_err() {
         tracing::warn!("alerts still queued at exit stay in the outbox for the next run");
+    }
+    // Only the watcher cancels the run token on its own: that is a lost lease.
+    let lease_lost = token.is_cancelled() && !shutdown.is_cancelled();
+    watch_stop.cancel();
+    if let Some(watcher) = watcher {
+        let _ = watcher.await;
+    }
+    // With Key Value, dropping the guard writes what is pending and releases the lease (a few seconds
+    // at most): off the async threads, and last.
+    let _ = tokio::task::spawn_blocking(move || drop(guard)).await;
+    if lease_lost {
+        anyhow::bail!(
+            "the state lease was taken by another process; stopped without writing state"
+        );
     }
     Ok(outcome)
 }

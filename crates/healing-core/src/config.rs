@@ -362,6 +362,10 @@ pub struct PreventionConfig {
     pub proc_root: PathBuf,
     /// Install missing required distributions through the fix policy.
     pub install_missing: bool,
+    /// Shortest span between the two CPU readings of a pass (the checks run inside it): too short and
+    /// one busy moment decides the reading.
+    #[serde(with = "humantime_serde")]
+    pub cpu_sample_window: Duration,
 }
 
 impl Default for PreventionConfig {
@@ -379,6 +383,7 @@ impl Default for PreventionConfig {
             cgroup_root: PathBuf::from("/sys/fs/cgroup"),
             proc_root: PathBuf::from("/proc"),
             install_missing: true,
+            cpu_sample_window: Duration::from_millis(250),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Do the agents' requirements match what their interpreter has installed?
 //!
-//! Shared by the prevention-agent (every pass) and auto-recovery (at start): ask the interpreter once
-//! ([`probe`]), compare with the parsed requirements ([`compare`]), and install what is missing through the
+//! Shared by the prevention-agent (every pass) and auto-recovery (at start): ask the interpreter
+//! ([`probe`], cached by [`ProbeCache`] until its answer can have changed), compare with the parsed requirements ([`compare`]), and install what is missing through the
 //! [`Executor`] — so the same allow-list and policy decide, whoever asks.
 //!
 //! ```no_run
@@ -16,9 +16,11 @@
 //! # }
 //! ```
 
+mod cache;
 mod markers;
 mod probe;
 
+pub use cache::ProbeCache;
 pub use markers::evaluate as evaluate_marker;
 pub use probe::{Interpreter, probe};
 
@@ -191,7 +193,8 @@ pub fn compare(requirements: &[Requirement], interpreter: &Interpreter) -> Depen
     }
 }
 
-/// Asks `python` once and compares.
+/// Asks `python` once and compares. Callers that check every pass use [`ProbeCache::check`], which
+/// asks again only when the answer can have changed.
 pub async fn check(
     python: &str,
     requirements: &[Requirement],
@@ -249,6 +252,7 @@ mod tests {
                     (key.to_string(), (name.to_string(), version.to_string()))
                 })
                 .collect(),
+            search_path: Vec::new(),
         }
     }
 
@@ -353,5 +357,13 @@ mod tests {
             Some("linux")
         );
         assert!(interp.installed.contains_key("pip") || !interp.installed.is_empty());
+        assert!(
+            interp
+                .search_path
+                .iter()
+                .any(|p| p.is_absolute() && p.is_dir()),
+            "{:?}",
+            interp.search_path
+        );
     }
 }

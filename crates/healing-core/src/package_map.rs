@@ -87,7 +87,9 @@ pub fn is_valid_distribution_name(name: &str) -> bool {
     let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
-    first.is_ascii_alphanumeric()
+    // No real distribution name comes close; a longer "name" is log noise or an attack.
+    bytes.len() <= 200
+        && first.is_ascii_alphanumeric()
         && last.is_ascii_alphanumeric()
         && bytes
             .iter()
@@ -182,8 +184,11 @@ mod tests {
             "a;rm",
             "name.",
             "ünï",
+            "x; rm -rf ~",
+            "../x",
         ] {
             assert!(!is_valid_distribution_name(bad), "{bad}");
         }
+        assert!(!is_valid_distribution_name(&"a".repeat(201)));
     }
 }

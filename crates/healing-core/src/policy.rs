@@ -7,10 +7,11 @@
 //! a missing file is created only when it matches a `create_files` glob, because an empty config file
 //! would only turn one error into another. The executor calls [`Policy::check`] again before acting.
 
-mod names;
 mod paths;
 
-pub(crate) use names::{pep503_normalize, pep508_valid_name};
+use crate::package_map::{
+    is_valid_distribution_name as pep508_valid_name, normalize as pep503_normalize,
+};
 
 use crate::config::FixesConfig;
 use crate::fix::{FixAction, FixPlan};

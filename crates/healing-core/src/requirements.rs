@@ -11,7 +11,9 @@ mod version;
 
 pub use version::version_satisfies;
 
-use crate::policy::{pep503_normalize, pep508_valid_name};
+use crate::package_map::{
+    is_valid_distribution_name as pep508_valid_name, normalize as pep503_normalize,
+};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -9,6 +9,7 @@ use healing_core::config::AgentConfig;
 use healing_core::config_load::{self, ConfigError};
 use healing_core::executor::{Executor, FixOutcome};
 use healing_core::fix::FixAction;
+use healing_core::state::StoreHealth;
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -156,6 +157,29 @@ pub fn state_dir_writable(dir: &Path) -> CheckResult {
             "state_dir",
             Outcome::Critical,
             format!("{} is not writable: {e}", dir.display()),
+        ),
+    }
+}
+
+/// The name of the [`state_store`] check.
+pub const STATE_STORE: &str = "state_store";
+
+/// The Key Value state store as its writer last saw it. An outage is a warning (state waits in memory);
+/// a lost lease is critical (this process no longer writes state at all).
+pub fn state_store(health: &StoreHealth) -> CheckResult {
+    match health {
+        StoreHealth::Reachable => {
+            CheckResult::new(STATE_STORE, Outcome::Ok, "the state store is reachable")
+        }
+        StoreHealth::Unreachable { error } => CheckResult::new(
+            STATE_STORE,
+            Outcome::Warning,
+            format!("the state store is unreachable, state is kept in memory: {error}"),
+        ),
+        StoreHealth::LeaseLost => CheckResult::new(
+            STATE_STORE,
+            Outcome::Critical,
+            "the state lease was taken by another process; state is no longer written",
         ),
     }
 }
@@ -309,5 +333,23 @@ mod tests {
         );
         let missing = state_dir_writable(&dir.path().join("nope"));
         assert_eq!(missing.outcome, Outcome::Critical);
+    }
+
+    #[test]
+    fn an_unreachable_state_store_warns_and_a_lost_lease_is_critical() {
+        assert_eq!(state_store(&StoreHealth::Reachable).outcome, Outcome::Ok);
+        let away = state_store(&StoreHealth::Unreachable {
+            error: "connection refused".into(),
+        });
+        assert_eq!(away.outcome, Outcome::Warning);
+        assert!(
+            away.message.contains("connection refused"),
+            "{}",
+            away.message
+        );
+        assert_eq!(
+            state_store(&StoreHealth::LeaseLost).outcome,
+            Outcome::Critical
+        );
     }
 }

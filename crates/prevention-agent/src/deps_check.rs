@@ -2,7 +2,7 @@
 //! the executor (same allow-list and policy as every other fix), results as checks.
 
 use crate::state_doc::{CheckResult, Outcome};
-use healing_core::dependencies::{self, DependencyError, InstallResult, Status};
+use healing_core::dependencies::{self, DependencyError, InstallResult, ProbeCache, Status};
 use healing_core::executor::{Executor, FixOutcome};
 use healing_core::requirements;
 use std::path::Path;
@@ -15,8 +15,10 @@ pub struct DependencyOutcome {
     pub installs: Vec<InstallResult>,
 }
 
-/// Checks `requirements_file` against `python`; installs the missing ones when `executor` is given.
+/// Checks `requirements_file` against `python` (asking it only when `cache` says its answer can have
+/// changed); installs the missing ones when `executor` is given.
 pub async fn run(
+    cache: &ProbeCache,
     python: &str,
     requirements_file: Option<&Path>,
     executor: Option<&Executor>,
@@ -50,7 +52,7 @@ pub async fn run(
             return out;
         }
     };
-    let report = match dependencies::check(python, &reqs, timeout).await {
+    let report = match cache.check(python, &reqs, timeout).await {
         Ok(report) => report,
         Err(e) => {
             let outcome = match e {
@@ -67,6 +69,13 @@ pub async fn run(
     };
     if let Some(executor) = executor {
         out.installs = dependencies::install_missing(&report, executor).await;
+        if out
+            .installs
+            .iter()
+            .any(|i| matches!(i.outcome, FixOutcome::Succeeded { .. }))
+        {
+            cache.invalidate();
+        }
     }
     let mut satisfied = 0usize;
     for check in &report.checks {

@@ -17,6 +17,10 @@ struct Args {
     /// State directory (overrides the config and $HEALING_STATE_DIR).
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// Key Value state store URL, `redis://…` (overrides the config and $HEALING_STATE_URL; prefer the
+    /// variable, which keeps the password out of the process list).
+    #[arg(long)]
+    state_url: Option<String>,
     /// Run one pass and exit: 0 all clear, 1 warnings raised, 2 bad configuration.
     #[arg(long)]
     once: bool,
@@ -52,6 +56,9 @@ async fn main() -> ExitCode {
     }
     if let Some(dir) = args.state_dir {
         loaded.config.state_dir = dir;
+    }
+    if let Some(url) = args.state_url {
+        loaded.config.state_url = Some(url);
     }
     let token = CancellationToken::new();
     tokio::spawn(stop_on_signal(token.clone()));

@@ -19,6 +19,9 @@ pub enum Source {
     CgroupV1,
     Host,
     Filesystem,
+    /// Render's metrics API, for the agents' service when it is not this container; the measurement's
+    /// note names the service id.
+    RenderApi,
 }
 
 impl fmt::Display for Source {
@@ -28,6 +31,7 @@ impl fmt::Display for Source {
             Source::CgroupV1 => "cgroup v1",
             Source::Host => "host",
             Source::Filesystem => "filesystem",
+            Source::RenderApi => "render api",
         })
     }
 }

@@ -6,13 +6,15 @@
 
 use crate::deps_check;
 use crate::measure::{Measurement, Sampler, Source, Unit, measurement};
+use crate::render_metrics::RenderMetrics;
 use crate::state_doc::{CheckResult, Outcome, PreventionState, WarningEntry};
 use crate::suggestions::{self, WalkLimits};
 use crate::thresholds::{Rule, Transition};
-use crate::{checks, disk, report};
+use crate::{checks, disk, render_source, report};
 use healing_core::alert::{Alert, AlertHandle};
 use healing_core::clock::SharedClock;
 use healing_core::config::Config;
+use healing_core::dependencies::ProbeCache;
 use healing_core::executor::Executor;
 use healing_core::kind::Severity;
 use healing_core::state::{StateStore, docs};
@@ -23,10 +25,13 @@ use std::time::{Duration, Instant};
 /// Tunables that are not user configuration.
 #[derive(Debug, Clone)]
 pub struct PassOptions {
-    /// Minimum window between the two CPU samples of a pass.
+    /// Minimum window between the two CPU samples of a pass (`[prevention] cpu_sample_window` in
+    /// [`crate::run::run`]).
     pub cpu_window: Duration,
     /// Bound of the interpreter probe.
     pub probe_timeout: Duration,
+    /// Longest reuse of the interpreter's answer when nothing visible changed.
+    pub probe_max_age: Duration,
     /// Bounds of the disk walk behind suggestions.
     pub walk: WalkLimits,
     /// Agents listed in the memory suggestion.
@@ -38,6 +43,7 @@ impl Default for PassOptions {
         PassOptions {
             cpu_window: Duration::from_millis(250),
             probe_timeout: Duration::from_secs(30),
+            probe_max_age: Duration::from_secs(3600),
             walk: WalkLimits::default(),
             top_agents: 3,
         }
@@ -78,6 +84,10 @@ pub struct Prevention {
     pub(crate) executor: Option<Executor>,
     pub(crate) options: PassOptions,
     pub(crate) env: EnvLookup,
+    /// The agents' service through Render's metrics API, when configured; `Err` when misconfigured.
+    pub(crate) render: Result<Option<RenderMetrics>, String>,
+    /// The interpreter's last answer, reused until it can have changed.
+    pub(crate) probes: ProbeCache,
     pub(crate) state: PreventionState,
 }
 
@@ -136,18 +146,32 @@ impl Prevention {
             }
         }
 
+        match &self.render {
+            Ok(Some(source)) => {
+                let (readings, check) = render_source::read(source).await;
+                measurements.extend(readings);
+                notes.extend(check);
+            }
+            Ok(None) => {}
+            Err(e) => notes.push(CheckResult::new(render_source::CHECK, Outcome::Critical, e)),
+        }
+
         let mut results = vec![checks::config_file(self.config_path.as_deref())];
         results.extend(checks::agents(
             &self.config.agents,
             (self.env)("PATH").as_deref().map(std::ffi::OsStr::new),
         ));
         results.extend(checks::required_env(&cfg.required_env, &*self.env));
-        results.push(checks::state_dir_writable(&self.config.state_dir));
+        results.push(match self.store.health() {
+            None => checks::state_dir_writable(&self.config.state_dir),
+            Some(health) => checks::state_store(&health.borrow()),
+        });
         results.extend(
             checks::path_roots(&self.config.fixes.create_path_roots, self.executor.as_ref()).await,
         );
         let installer = self.executor.as_ref().filter(|_| cfg.install_missing);
         let deps = deps_check::run(
+            &self.probes,
             &cfg.python,
             self.config.fixes.requirements.as_deref(),
             installer,
@@ -180,6 +204,7 @@ impl Prevention {
 
     fn rule_for(&self, key: &str) -> Rule {
         let cfg = &self.config.prevention;
+        let key = key.strip_prefix(render_source::KEY_PREFIX).unwrap_or(key);
         let threshold = match key {
             "memory" => cfg.memory_percent,
             "cpu" => cfg.cpu_percent,
@@ -258,7 +283,8 @@ impl Prevention {
                 Outcome::Warning | Outcome::Critical => {
                     tracing::warn!(check = %c.name, "{}", c.message);
                     summary.failed_checks.push(c.name.clone());
-                    if !previously_failing.contains(&c.name) {
+                    // The store watcher alerts about the state store the moment its health changes.
+                    if !previously_failing.contains(&c.name) && c.name != checks::STATE_STORE {
                         let severity = if c.outcome == Outcome::Critical {
                             Severity::Critical
                         } else {

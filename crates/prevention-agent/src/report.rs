@@ -14,6 +14,7 @@ pub fn describe(m: &Measurement, threshold: f64, top: &[AgentRss]) -> String {
         Source::CgroupV1 | Source::CgroupV2 => format!("{limit} container limit ({})", m.source),
         Source::Host => format!("{limit} host ({})", m.source),
         Source::Filesystem => limit,
+        Source::RenderApi => format!("{limit} service limit ({})", m.source),
     };
     let mut line = format!("{} {:.0}% of {budget}", title(&m.key), m.percent);
     line.push_str(if m.percent > threshold { " > " } else { " <= " });
@@ -31,8 +32,11 @@ pub fn describe(m: &Measurement, threshold: f64, top: &[AgentRss]) -> String {
     line
 }
 
-/// `memory` -> `Memory`, `disk:/data` -> `Disk /data`.
+/// `memory` -> `Memory`, `disk:/data` -> `Disk /data`, `render:memory` -> `Memory`.
 pub fn title(key: &str) -> String {
+    let key = key
+        .strip_prefix(crate::render_source::KEY_PREFIX)
+        .unwrap_or(key);
     let (kind, rest) = key.split_once(':').unwrap_or((key, ""));
     let kind = match kind {
         "memory" => "Memory",

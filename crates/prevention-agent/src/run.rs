@@ -3,24 +3,31 @@
 
 use crate::measure::Sampler;
 use crate::pass::{EnvLookup, PassOptions, PassSummary, Prevention};
+use crate::render_source;
 use crate::state_doc::PreventionState;
 use anyhow::Context;
 use healing_core::alert::{AlertHandle, Alerter};
 use healing_core::clock::{SharedClock, system_clock};
 use healing_core::config_load::LoadedConfig;
+use healing_core::dependencies::ProbeCache;
 use healing_core::executor::Executor;
 use healing_core::policy::Policy;
-use healing_core::state::{ReadOutcome, StateStore, docs};
+use healing_core::state::{
+    ReadOutcome, StateGuard, StateStore, docs, open_state, watch_store_health,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+/// The name this binary writes and alerts under.
+pub const SOURCE: &str = "prevention-agent";
 
 /// How the run should behave.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// One pass, then return.
     pub once: bool,
-    /// Non-configuration tunables.
+    /// Non-configuration tunables (`cpu_window` is taken from `[prevention] cpu_sample_window`).
     pub pass: PassOptions,
 }
 
@@ -77,7 +84,17 @@ impl Prevention {
                 PreventionState::default()
             }
         };
+        let render = render_source::setup(&config.recovery.render, &*env);
+        match &render {
+            Ok(Some(_)) => {
+                tracing::info!("also measuring the agents' service through Render's metrics API")
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!("{e}"),
+        }
         Prevention {
+            probes: ProbeCache::new(options.probe_max_age, clock.clone()),
+            render,
             config,
             config_path: loaded.path.clone(),
             sampler,
@@ -92,24 +109,45 @@ impl Prevention {
     }
 }
 
+/// Drops the state guard off the async threads: with Key Value it writes what is pending and releases
+/// the lease, waiting up to a few seconds.
+async fn release(guard: StateGuard) {
+    let _ = tokio::task::spawn_blocking(move || drop(guard)).await;
+}
+
 /// Runs the prevention-agent until `shutdown` is cancelled (or for one pass with `once`).
 pub async fn run(
     loaded: LoadedConfig,
     options: RunOptions,
     shutdown: CancellationToken,
 ) -> anyhow::Result<RunOutcome> {
-    let state_dir = loaded.config.state_dir.clone();
-    let (store, _lock) = StateStore::open_dir(&state_dir, "prevention-agent")
-        .with_context(|| format!("cannot open the state directory {}", state_dir.display()))?;
-    let store = Arc::new(store);
     let clock = system_clock();
+    let (store, guard) = open_state(&loaded.config, SOURCE, clock.clone()).with_context(|| {
+        match &loaded.config.state_url {
+            Some(_) => "cannot open the Key Value state store".to_string(),
+            None => format!(
+                "cannot open the state directory {}",
+                loaded.config.state_dir.display()
+            ),
+        }
+    })?;
     let alert_stop = CancellationToken::new();
     let (alerts, alert_task) = Alerter::spawn(
         &loaded.config.alerts,
         store.clone(),
-        "prevention-agent",
+        SOURCE,
         clock.clone(),
         alert_stop.clone(),
+    );
+    // A lost lease cancels the run as a signal would, and the run then ends with an error.
+    let run_token = shutdown.child_token();
+    let watch_stop = CancellationToken::new();
+    let watcher = watch_store_health(
+        &store,
+        alerts.clone(),
+        SOURCE,
+        run_token.clone(),
+        watch_stop.clone(),
     );
     let interval = loaded.config.prevention.interval;
     tracing::info!(
@@ -119,31 +157,41 @@ pub async fn run(
         "prevention-agent started"
     );
     let env: EnvLookup = Box::new(|name| std::env::var(name).ok());
-    let mut agent = Prevention::new(
-        &loaded,
-        store,
-        alerts.clone(),
-        clock,
-        options.pass.clone(),
-        env,
-    );
+    let pass_options = PassOptions {
+        cpu_window: loaded.config.prevention.cpu_sample_window,
+        ..options.pass.clone()
+    };
+    let mut agent = Prevention::new(&loaded, store, alerts.clone(), clock, pass_options, env);
 
     let outcome = loop {
         let summary = tokio::select! {
             summary = agent.pass() => summary,
-            () = shutdown.cancelled() => break RunOutcome::Stopped,
+            () = run_token.cancelled() => break RunOutcome::Stopped,
         };
         if options.once {
             break RunOutcome::Once(summary);
         }
         tokio::select! {
             () = tokio::time::sleep(interval) => {}
-            () = shutdown.cancelled() => break RunOutcome::Stopped,
+            () = run_token.cancelled() => break RunOutcome::Stopped,
         }
     };
     // Let queued alerts reach the worker, then stop it (it parks what it cannot send in the outbox).
     let _ = tokio::time::timeout(Duration::from_secs(5), alerts.flush()).await;
     alert_stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(5), alert_task).await;
+    // Only the watcher cancels the run token on its own: that is a lost lease.
+    let lease_lost = run_token.is_cancelled() && !shutdown.is_cancelled();
+    watch_stop.cancel();
+    if let Some(watcher) = watcher {
+        let _ = watcher.await;
+    }
+    drop(agent);
+    release(guard).await;
+    if lease_lost {
+        anyhow::bail!(
+            "the state lease was taken by another process; stopped without writing state"
+        );
+    }
     Ok(outcome)
 }

@@ -1,11 +1,13 @@
 //! A real dependency check against a throwaway virtualenv, with hand-built wheels installed from a local
 //! directory (no network): wrong versions are reported with both versions, missing ones are installed
-//! through the executor and the policy, and a second check finds them.
+//! through the executor and the policy, and a second check finds them. The interpreter is asked again
+//! only when its answer can have changed: after an install, ours or anyone's.
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
+use healing_core::clock::system_clock;
 use healing_core::config::FixesConfig;
-use healing_core::dependencies::{self, Status};
+use healing_core::dependencies::{ProbeCache, Status};
 use healing_core::executor::Executor;
 use healing_core::policy::Policy;
 use healing_core::requirements;
@@ -94,9 +96,11 @@ async fn a_throwaway_venv_is_checked_and_its_missing_requirement_installed_throu
     )
     .unwrap();
     let reqs = requirements::parse_file(&req_file).unwrap();
-    let report = dependencies::check(python.to_str().unwrap(), &reqs, Duration::from_secs(30))
-        .await
-        .unwrap();
+    let py = python.to_str().unwrap();
+    let t = Duration::from_secs(30);
+    let cache = ProbeCache::new(Duration::from_secs(3600), system_clock());
+    age_venv(&venv);
+    let report = cache.check(py, &reqs, t).await.unwrap();
     let statuses: Vec<_> = report.checks.iter().map(|c| c.status.clone()).collect();
     assert_eq!(
         statuses,
@@ -122,7 +126,8 @@ async fn a_throwaway_venv_is_checked_and_its_missing_requirement_installed_throu
         Duration::from_secs(60),
     );
     let outcome = deps_check::run(
-        python.to_str().unwrap(),
+        &cache,
+        py,
         Some(&req_file),
         Some(&executor),
         Duration::from_secs(30),
@@ -143,9 +148,9 @@ async fn a_throwaway_venv_is_checked_and_its_missing_requirement_installed_throu
         wrong.message
     );
 
-    let again = dependencies::check(python.to_str().unwrap(), &reqs, Duration::from_secs(30))
-        .await
-        .unwrap();
+    assert_eq!(cache.probes(), 1, "the pass reused the first answer");
+
+    let again = cache.check(py, &reqs, t).await.unwrap();
     assert_eq!(
         again.checks[1].status,
         Status::Satisfied {
@@ -153,6 +158,50 @@ async fn a_throwaway_venv_is_checked_and_its_missing_requirement_installed_throu
         }
     );
     assert_eq!(again.missing().count(), 0);
+    assert_eq!(cache.probes(), 2, "the install made the answer stale");
+
+    // Someone else removes a distribution: the cache sees site-packages change and asks again.
+    age_venv(&venv);
+    cache.invalidate();
+    cache.check(py, &reqs, t).await.unwrap();
+    cache.check(py, &reqs, t).await.unwrap();
+    assert_eq!(cache.probes(), 3, "unchanged: answered from the cache");
+    let mut uninstall = Command::new("python3");
+    run(uninstall
+        .args(["-m", "pip", "--python", py, "uninstall", "--yes"])
+        .args(["--disable-pip-version-check", "neolight-extra"]));
+    let after = cache.check(py, &reqs, t).await.unwrap();
+    assert_eq!(after.checks[1].status, Status::Missing);
+    assert_eq!(cache.probes(), 4);
+}
+
+/// Dates the venv's files an hour back, as if it had been built long ago: an answer given right after
+/// a change is not cached (the change may be too fresh to be in it).
+fn age_venv(venv: &Path) {
+    use rustix::fs::{AtFlags, CWD, Timespec, Timestamps, utimensat};
+    let old = Timespec {
+        tv_sec: i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        )
+        .unwrap()
+            - 3600,
+        tv_nsec: 0,
+    };
+    let times = Timestamps {
+        last_access: old,
+        last_modification: old,
+    };
+    let mut stack = vec![venv.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        if meta.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        }
+        utimensat(CWD, &path, &times, AtFlags::SYMLINK_NOFOLLOW).unwrap();
+    }
 }
 
 #[tokio::test]
@@ -160,7 +209,9 @@ async fn a_missing_interpreter_is_a_critical_check() {
     let dir = tempfile::tempdir().unwrap();
     let req_file = dir.path().join("requirements.txt");
     std::fs::write(&req_file, "rich\n").unwrap();
+    let cache = ProbeCache::new(Duration::from_secs(3600), system_clock());
     let outcome = deps_check::run(
+        &cache,
         "/nonexistent/venv/bin/python",
         Some(&req_file),
         None,

@@ -126,3 +126,30 @@ fn a_bad_config_exits_2_and_json_logs_are_json() {
     let parsed: serde_json::Value = serde_json::from_str(first).unwrap();
     assert!(parsed.get("level").is_some(), "{first}");
 }
+
+#[test]
+fn the_cpu_sample_window_from_the_config_sets_how_long_a_pass_measures_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let window = std::time::Duration::from_millis(700);
+    let config = write_config(dir.path(), r#"cpu_sample_window = "700ms""#);
+    let started = std::time::Instant::now();
+    let out = run_once(&config, &state, &[]);
+    let took = started.elapsed();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(took >= window, "the pass waited only {took:?}");
+
+    let config = write_config(dir.path(), r#"cpu_sample_window = "soon""#);
+    let out = run_once(&config, &state, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cpu_sample_window"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -7,6 +7,7 @@
 use super::DependencyError;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
@@ -38,7 +39,8 @@ env = {
     "os_name": os.name,
     "implementation_name": sys.implementation.name,
 }
-json.dump({"env": env, "installed": seen}, sys.stdout)
+paths = [os.path.abspath(p) for p in sys.path if p and os.path.isdir(p)]
+json.dump({"env": env, "installed": seen, "paths": paths}, sys.stdout)
 "#;
 
 /// Bound of the probe's stdout (a few thousand distributions fit easily).
@@ -55,12 +57,17 @@ pub struct Interpreter {
     pub env: BTreeMap<String, String>,
     /// Normalised name -> (name as the distribution spells it, version).
     pub installed: BTreeMap<String, (String, String)>,
+    /// The directories of its `sys.path` — where distributions are found. Installing or removing one
+    /// changes a directory's mtime, which is how [`super::ProbeCache`] knows to ask again.
+    pub search_path: Vec<PathBuf>,
 }
 
 #[derive(Deserialize)]
 struct Raw {
     env: BTreeMap<String, String>,
     installed: BTreeMap<String, (String, String)>,
+    #[serde(default)]
+    paths: Vec<PathBuf>,
 }
 
 /// Runs the probe with `python`, killing it after `timeout`.
@@ -135,6 +142,7 @@ pub async fn probe(python: &str, timeout: Duration) -> Result<Interpreter, Depen
         python: python.to_string(),
         env: raw.env,
         installed: raw.installed,
+        search_path: raw.paths,
     })
 }
 

@@ -175,6 +175,8 @@ async fn tick(
         }
         *next_beat = Instant::now() + beat_every;
     }
+    let io = shared.io.clone();
+    let _writing = io.lock().await;
     let batch: Vec<_> = shared
         .docs()
         .pending

@@ -67,6 +67,9 @@ pub(crate) struct Shared {
     conn: Mutex<Option<MultiplexedConnection>>,
     /// Rung by `put`: there is something to write.
     pub wake: Notify,
+    /// Held by the writer while it stores a batch and by `set_aside` while it renames: a batch taken
+    /// before a document was set aside must land before the rename, never after it.
+    pub io: Arc<tokio::sync::Mutex<()>>,
     /// Cancelled by `shutdown`.
     pub stop: CancellationToken,
     pub health: watch::Sender<StoreHealth>,
@@ -128,6 +131,7 @@ pub(crate) fn start(
         docs: Mutex::new(Docs::default()),
         conn: Mutex::new(None),
         wake: Notify::new(),
+        io: Arc::new(tokio::sync::Mutex::new(())),
         stop: CancellationToken::new(),
         health,
         lease_lost: AtomicBool::new(false),
@@ -301,7 +305,9 @@ impl Shared {
         };
         let base = format!("{key}.corrupt-{suffix}");
         let action = format!("set aside {key}");
+        let io = self.io.clone();
         self.command(&action, async move {
+            let _writing = io.lock().await;
             kv_loop::rename_aside(&mut conn, &key, &base, copy).await
         })
     }

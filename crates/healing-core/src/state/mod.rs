@@ -20,6 +20,7 @@ mod lease;
 mod lock;
 mod open;
 mod store;
+mod watch;
 
 pub use file_backend::FileBackend;
 pub use instances::{DEFAULT_NAMESPACE, instance_id, namespace};
@@ -27,6 +28,7 @@ pub use keyvalue::{KeyValueBackend, KeyValueOptions, StoreHealth};
 pub use lock::WriterLock;
 pub use open::{StateGuard, open_state, open_state_reader, open_state_with};
 pub use store::{ReadOutcome, StateStore, rfc3339};
+pub use watch::watch_store_health;
 
 use std::path::PathBuf;
 

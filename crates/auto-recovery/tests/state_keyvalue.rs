@@ -1,0 +1,148 @@
+//! The real binary with the Key Value state backend (a real redis-server): `--once` stores its
+//! document under the documented key, and a second auto-recovery for the same instance is refused
+//! while the first one runs.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
+#[path = "../../healing-core/tests/kv_support/mod.rs"]
+mod kv_support;
+
+use kv_support::{any_store, eventually, raw};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+const INSTANCE: &str = "srv-kv-test";
+
+fn write_config(dir: &Path) -> PathBuf {
+    let path = dir.join("healing.toml");
+    std::fs::write(
+        &path,
+        "[fixes]\nrequirements = \"requirements.txt\"\ncreate_path_roots = []\n\
+         [recovery]\ncheck_self = false\ncheck_dependencies = false\n",
+    )
+    .unwrap();
+    path
+}
+
+/// A namespace no other test (or earlier run against a shared server) uses.
+fn namespace() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "ar{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+fn command(dir: &Path, url: &str, ns: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_auto-recovery"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HEALING_NAMESPACE", ns)
+        .env("RENDER_INSTANCE_ID", INSTANCE)
+        .arg("--config")
+        .arg(write_config(dir))
+        .arg("--state-url")
+        .arg(url)
+        .current_dir(dir);
+    cmd
+}
+
+fn stored(url: &str, key: &str) -> Option<serde_json::Value> {
+    match raw(url, &["GET", key]) {
+        redis::Value::BulkString(bytes) => serde_json::from_slice(&bytes).ok(),
+        _ => None,
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn stop(mut child: Child) -> std::process::ExitStatus {
+    let pid = rustix::process::Pid::from_child(&child);
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    panic!("auto-recovery did not stop on SIGTERM");
+}
+
+#[test]
+fn once_with_a_state_url_stores_the_recovery_document_in_key_value() {
+    let Some((url, _server)) = any_store() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ns = namespace();
+    let out = command(dir.path(), &url, &ns)
+        .arg("--once")
+        .output()
+        .unwrap();
+    let logs = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{logs}");
+    assert!(
+        logs.contains("key value store"),
+        "the backend is logged: {logs}"
+    );
+
+    let key = format!("healing:{ns}:{INSTANCE}:render_recovery_state.json");
+    let doc = stored(&url, &key).unwrap_or_else(|| panic!("{key} not stored: {logs}"));
+    assert_eq!(doc["writer"], "auto-recovery", "{doc}");
+    assert!(doc["schema_version"].is_number(), "{doc}");
+    assert!(
+        !dir.path().join("state").exists(),
+        "no state directory when Key Value is used"
+    );
+}
+
+#[test]
+fn a_second_auto_recovery_for_the_same_instance_is_refused_while_the_first_runs() {
+    let Some((url, _server)) = any_store() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ns = namespace();
+    let first = command(dir.path(), &url, &ns)
+        .args(["--interval", "1h"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let key = format!("healing:{ns}:{INSTANCE}:render_recovery_state.json");
+    eventually("the first instance stores its document", || {
+        stored(&url, &key).is_some()
+    });
+
+    let second = command(dir.path(), &url, &ns)
+        .arg("--once")
+        .output()
+        .unwrap();
+    let logs = text(&second);
+    assert_ne!(second.status.code(), Some(0), "{logs}");
+    assert!(logs.contains("already running"), "{logs}");
+    assert!(logs.contains(INSTANCE), "{logs}");
+
+    assert!(stop(first).success(), "the first one stops cleanly");
+    let third = command(dir.path(), &url, &ns)
+        .arg("--once")
+        .output()
+        .unwrap();
+    assert_eq!(
+        third.status.code(),
+        Some(0),
+        "the lease is released on a clean stop: {}",
+        text(&third)
+    );
+}

@@ -1,0 +1,56 @@
+//! What the supervisor's event loop reacts to. Every producer (process watchers, stream readers, fix
+//! tasks, probes) sends one of these; only the loop mutates agent state.
+
+use healing_core::executor::FixOutcome;
+use healing_core::incident::Incident;
+use std::time::SystemTime;
+
+/// Index of an agent in the supervisor's table.
+pub type AgentId = usize;
+
+/// How a process ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitInfo {
+    /// Exit code, when it exited.
+    pub code: Option<i32>,
+    /// Signal, when it was killed.
+    pub signal: Option<i32>,
+    /// SIGKILL while the cgroup's OOM counter moved.
+    pub oom_killed: bool,
+    /// When the exit was seen.
+    pub at: SystemTime,
+}
+
+/// One thing that happened.
+#[derive(Debug)]
+pub enum Event {
+    /// A process of generation `generation` ended; `incidents` is what the matcher flushed after its
+    /// streams were drained.
+    Exited {
+        agent: AgentId,
+        generation: u64,
+        exit: ExitInfo,
+        incidents: Vec<Incident>,
+    },
+    /// Incidents diagnosed while the process was running (stream or followed log file).
+    Incidents {
+        agent: AgentId,
+        generation: u64,
+        incidents: Vec<Incident>,
+    },
+    /// A fix finished; every agent waiting on `target` proceeds.
+    FixDone { target: String, outcome: FixOutcome },
+    /// Incidents diagnosed in the agent's own `log_file` (whichever process wrote them).
+    LogIncidents {
+        agent: AgentId,
+        incidents: Vec<Incident>,
+    },
+    /// A followed log file's persisted position moved: the state documents need a refresh.
+    FollowProgress,
+    /// A liveness probe failed: the agent is hung and is restarted like a dead one.
+    ProbeFailed {
+        agent: AgentId,
+        generation: u64,
+        reason: String,
+    },
+}

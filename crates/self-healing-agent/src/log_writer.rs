@@ -1,0 +1,126 @@
+//! `state_dir/logs/<agent>.log` with size-bounded rotation (`<agent>.log.1` … `.N`), so a chatty
+//! agent can never fill the disk.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// An append-only log with rotation.
+#[derive(Debug)]
+pub struct LogWriter {
+    /// The live file's path.
+    path: PathBuf,
+    /// Bytes after which the file is rotated.
+    max_bytes: u64,
+    /// Rotated files kept.
+    backups: u32,
+    /// Bytes in the live file.
+    written: u64,
+    /// The live file (None after an I/O error; reopened on the next write).
+    file: Option<BufWriter<File>>,
+}
+
+impl LogWriter {
+    /// Opens (appending) the log of one agent under `dir`.
+    pub fn open(dir: &Path, agent: &str, max_bytes: u64, backups: u32) -> io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("{agent}.log"));
+        let mut w = Self {
+            path,
+            max_bytes: max_bytes.max(1024),
+            backups,
+            written: 0,
+            file: None,
+        };
+        w.reopen()?;
+        Ok(w)
+    }
+
+    fn reopen(&mut self) -> io::Result<()> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        self.written = file.metadata().map(|m| m.len()).unwrap_or(0);
+        self.file = Some(BufWriter::with_capacity(8 * 1024, file));
+        Ok(())
+    }
+
+    /// Appends one line (a `\n` is added).
+    pub fn line(&mut self, line: &[u8]) {
+        if self.written >= self.max_bytes
+            && let Err(e) = self.rotate()
+        {
+            tracing::warn!(path = %self.path.display(), error = %e, "log rotation failed");
+        }
+        if self.file.is_none() && self.reopen().is_err() {
+            return;
+        }
+        if let Some(f) = self.file.as_mut() {
+            let ok = f.write_all(line).and_then(|()| f.write_all(b"\n"));
+            if ok.is_err() {
+                self.file = None;
+            } else {
+                self.written += line.len() as u64 + 1;
+            }
+        }
+    }
+
+    /// Pushes buffered lines to the file (after each chunk read, so the log is current).
+    pub fn flush(&mut self) {
+        if let Some(f) = self.file.as_mut()
+            && f.flush().is_err()
+        {
+            self.file = None;
+        }
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        self.flush();
+        self.file = None;
+        if self.backups == 0 {
+            std::fs::remove_file(&self.path)?;
+        } else {
+            for i in (1..self.backups).rev() {
+                let from = self.backup(i);
+                if from.exists() {
+                    std::fs::rename(&from, self.backup(i + 1))?;
+                }
+            }
+            std::fs::rename(&self.path, self.backup(1))?;
+        }
+        self.reopen()
+    }
+
+    fn backup(&self, i: u32) -> PathBuf {
+        let mut s = self.path.clone().into_os_string();
+        s.push(format!(".{i}"));
+        PathBuf::from(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logs_rotate_at_the_size_limit_and_keep_only_the_configured_backups() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = LogWriter::open(dir.path(), "a", 1024, 2).unwrap();
+        let line = [b'x'; 99];
+        for _ in 0..60 {
+            w.line(&line);
+        }
+        w.flush();
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, vec!["a.log", "a.log.1", "a.log.2"]);
+        for n in names {
+            let len = std::fs::metadata(dir.path().join(n)).unwrap().len();
+            assert!(len <= 1024 + 100, "{len}");
+        }
+    }
+}

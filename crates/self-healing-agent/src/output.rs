@@ -1,0 +1,153 @@
+//! Capturing an agent's stdout and stderr: every chunk is split into bounded lines (`LineBuf`),
+//! appended to the agent's log and fed to the matcher as it arrives. The pipes are always drained, so
+//! a flood of output never blocks the agent, and memory stays bounded by `max_line_bytes`.
+//!
+//! The same module watches for the process's exit (event-driven, no polling) and reports it only after
+//! both streams reached EOF (or a short grace when a grandchild keeps a pipe open), with the matcher
+//! flushed, so the traceback that explains the crash is known before the supervisor decides.
+
+use crate::event::{AgentId, Event, ExitInfo};
+use crate::log_writer::LogWriter;
+use crate::oom::OomWatch;
+use crate::spawn::signal_group;
+use healing_core::clock::SharedClock;
+use healing_core::line_reader::LineBuf;
+use healing_core::matcher::Matcher;
+use rustix::process::Signal;
+use std::os::unix::process::ExitStatusExt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::Child;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// How long the exit report waits for the streams to drain after the process is gone.
+const DRAIN_GRACE: Duration = Duration::from_millis(200);
+/// Read size per stream: small, so eight agents stay well under the memory goal.
+const CHUNK: usize = 8 * 1024;
+
+/// Everything one process's watchers share.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    /// Which agent.
+    pub agent: AgentId,
+    /// Which spawn of it (stale events are ignored).
+    pub generation: u64,
+    /// The matcher for this process's streams (stdout and stderr share traceback state).
+    pub matcher: Arc<Mutex<Matcher>>,
+    /// The agent's log file.
+    pub log: Option<Arc<Mutex<LogWriter>>>,
+    /// Longest line kept.
+    pub max_line: usize,
+    /// Where events go.
+    pub events: UnboundedSender<Event>,
+    /// OOM classification of SIGKILLs.
+    pub oom: Arc<OomWatch>,
+    /// Time source.
+    pub clock: SharedClock,
+}
+
+/// Starts the stream pumps and the exit watcher for a freshly spawned child.
+pub fn attach(mut child: Child, cap: Capture) {
+    let pid = child.id();
+    let out = child
+        .stdout
+        .take()
+        .map(|s| tokio::spawn(pump(s, cap.clone())));
+    let err = child
+        .stderr
+        .take()
+        .map(|s| tokio::spawn(pump(s, cap.clone())));
+    tokio::spawn(async move {
+        let status = child.wait().await;
+        let at = cap.clock.now();
+        // Leftover grandchildren of a dead agent are orphans: end them with their group.
+        if let Some(pid) = pid {
+            signal_group(pid, Signal::KILL);
+        }
+        let _ = tokio::time::timeout(DRAIN_GRACE, async {
+            if let Some(t) = out {
+                let _ = t.await;
+            }
+            if let Some(t) = err {
+                let _ = t.await;
+            }
+        })
+        .await;
+        let (code, signal) = match &status {
+            Ok(s) => (s.code(), s.signal()),
+            Err(_) => (None, None),
+        };
+        let oom_killed = signal == Some(9) && cap.oom.oom_since_last_check();
+        let incidents = lock(&cap.matcher).flush();
+        let _ = cap.events.send(Event::Exited {
+            agent: cap.agent,
+            generation: cap.generation,
+            exit: ExitInfo {
+                code,
+                signal,
+                oom_killed,
+                at,
+            },
+            incidents,
+        });
+    });
+}
+
+/// Reads one stream to EOF.
+async fn pump<R: AsyncRead + Unpin>(mut stream: R, cap: Capture) {
+    let mut buf = vec![0u8; CHUNK];
+    let mut lines = LineBuf::new(cap.max_line);
+    loop {
+        let n = match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let found = consume(&cap, &mut lines, Some(&buf[..n]));
+        if !found.is_empty() {
+            let _ = cap.events.send(Event::Incidents {
+                agent: cap.agent,
+                generation: cap.generation,
+                incidents: found,
+            });
+        }
+    }
+    let found = consume(&cap, &mut lines, None);
+    if !found.is_empty() {
+        let _ = cap.events.send(Event::Incidents {
+            agent: cap.agent,
+            generation: cap.generation,
+            incidents: found,
+        });
+    }
+}
+
+/// Splits `chunk` (or the tail at EOF when `None`) into lines, logs them and feeds the matcher.
+fn consume(
+    cap: &Capture,
+    lines: &mut LineBuf,
+    chunk: Option<&[u8]>,
+) -> Vec<healing_core::incident::Incident> {
+    let mut found = Vec::new();
+    let mut matcher = lock(&cap.matcher);
+    let mut log = cap.log.as_ref().map(|l| lock(l));
+    let mut each = |line: &[u8]| {
+        if let Some(log) = log.as_mut() {
+            log.line(line);
+        }
+        found.extend(matcher.feed(line));
+    };
+    match chunk {
+        Some(chunk) => lines.push(chunk, &mut each),
+        None => lines.finish(&mut each),
+    }
+    if let Some(log) = log.as_mut() {
+        log.flush();
+    }
+    found
+}
+
+/// Locks a mutex, recovering from poisoning (a panicked reader must not stop supervision).
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

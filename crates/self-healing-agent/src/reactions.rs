@@ -1,0 +1,417 @@
+//! How the supervisor reacts: an exit becomes a cause, the cause a plan and a decision, the decision
+//! a spawn, a timer, a fix or a hold. Alerts and history follow the spawn, never precede it.
+
+use crate::agent::Wake;
+use crate::agent_state::{Lifecycle, Transition};
+use crate::event::{AgentId, ExitInfo};
+use crate::healer::{Decision, HoldReason};
+use crate::supervisor::Supervisor;
+use healing_core::alert::Alert;
+use healing_core::fix::{FixAction, FixPlan};
+use healing_core::incident::Incident;
+use healing_core::kind::{ErrorKind, Severity};
+use healing_core::matcher::exit_incident;
+
+impl Supervisor {
+    /// A process ended.
+    pub(crate) fn on_exit(
+        &mut self,
+        id: AgentId,
+        generation: u64,
+        exit: ExitInfo,
+        flushed: Vec<Incident>,
+    ) {
+        let agent = &mut self.agents[id];
+        if agent.generation != generation {
+            return;
+        }
+        for inc in &flushed {
+            agent.note_run_incident(inc);
+        }
+        agent.pid = None;
+        agent.go(Transition::Exited);
+        agent.last_exit = Some(exit.clone());
+        let seen_while_running = agent
+            .run_cause
+            .as_ref()
+            .is_some_and(|c| !flushed.contains(c));
+        let cause = if exit.oom_killed {
+            exit_incident(exit.code, exit.signal, true)
+        } else if let Some(c) = agent.run_cause.take() {
+            c
+        } else {
+            let mut c = exit_incident(exit.code, exit.signal, false);
+            if let Some(reason) = agent.kill_reason.take() {
+                c.line = reason;
+            }
+            c
+        };
+        self.dirty = true;
+        if self.stopping {
+            return;
+        }
+        let name = self.agents[id].cfg.name.clone();
+        let plan = self.policy.plan(&cause, &self.agents[id].cfg.cwd);
+        let refused = plan.refused.is_some();
+        let decision = self.healer.on_exit(&name, &cause, refused, exit.at);
+        let code = exit
+            .signal
+            .map(|s| format!("signal {s}"))
+            .or(exit.code.map(|c| format!("code {c}")))
+            .unwrap_or_default();
+        // One log call before the spawn keeps the log in the order things happened; all other
+        // bookkeeping follows the spawn inside `apply`.
+        tracing::warn!(agent = %name, kind = %cause.kind, exit = %code, "⚠️ {name} is stopped");
+        self.apply(id, decision, &cause, Some(&plan));
+        if !seen_while_running || exit.oom_killed {
+            self.note_incident(id, &cause, exit.at);
+        }
+        if let Some(reason) = &plan.refused {
+            tracing::warn!(agent = %name, action = %plan.proposed, reason = %reason, "fix refused");
+            let mut e = self.entry(&name, "fix", &cause, &plan, "refused");
+            e.refused = Some(reason.clone());
+            self.push(e);
+            *self
+                .counters
+                .fixes_total
+                .entry("refused".into())
+                .or_default() += 1;
+        }
+    }
+
+    /// Incidents while running: recorded and alerted; the decision waits for an exit.
+    pub(crate) fn on_incidents(&mut self, id: AgentId, generation: u64, incidents: Vec<Incident>) {
+        if self.agents[id].generation != generation {
+            return;
+        }
+        let now = self.clock.now();
+        for inc in incidents {
+            self.agents[id].note_run_incident(&inc);
+            self.note_incident(id, &inc, now);
+        }
+    }
+
+    /// Incidents from the agent's log file: those of a live process may explain its coming exit;
+    /// lines read after it died are recorded and alerted only.
+    pub(crate) fn on_log_incidents(&mut self, id: AgentId, incidents: Vec<Incident>) {
+        if self.agents[id].pid.is_some() {
+            let generation = self.agents[id].generation;
+            self.on_incidents(id, generation, incidents);
+        } else {
+            let now = self.clock.now();
+            for inc in incidents {
+                self.note_incident(id, &inc, now);
+            }
+        }
+    }
+
+    /// Records an incident: last_incident, counters, history, alert when it deserves one.
+    fn note_incident(&mut self, id: AgentId, inc: &Incident, at: std::time::SystemTime) {
+        let name = self.agents[id].cfg.name.clone();
+        self.agents[id].last_incident = Some((inc.clone(), at));
+        *self
+            .counters
+            .incidents_total
+            .entry(inc.kind.to_string())
+            .or_default() += 1;
+        self.record(
+            &name,
+            "incident",
+            Some(inc.kind.to_string()),
+            None,
+            None,
+            &inc.line,
+        );
+        self.dirty = true;
+        // Memory exhaustion is critical whatever a user pattern says; anything the catalogue (or the
+        // user) marks critical or alert-worthy reaches a human, as do the classes restarts cannot fix.
+        let critical = matches!(inc.kind, ErrorKind::MemoryError | ErrorKind::OomKilled)
+            || inc.severity >= Severity::Critical;
+        let alerting = critical
+            || inc.action == healing_core::kind::ActionKind::Alert
+            || inc.kind.treatment() == healing_core::kind::Treatment::NeedsHuman
+            || inc.kind == ErrorKind::ConnectionRefusedLocal;
+        if alerting {
+            let key = inc
+                .dependency()
+                .unwrap_or_else(|| format!("{name}:{}", inc.key()));
+            let dep = inc.dependency();
+            let agents = dep
+                .as_ref()
+                .map(|d| self.healer.correlated(&format!("dependency:{d}")))
+                .filter(|a| a.len() > 1);
+            let title = match (&dep, agents) {
+                (Some(d), Some(a)) => format!("{} ({d}) affects {}", inc.kind, a.join(", ")),
+                (Some(d), None) => format!("{name}: {} ({d})", inc.kind),
+                (None, _) => format!("{name}: {}", inc.kind),
+            };
+            self.alerts.send(Alert {
+                key,
+                severity: if critical {
+                    Severity::Critical
+                } else {
+                    inc.severity
+                },
+                source: crate::SOURCE.into(),
+                agent: Some(name),
+                title,
+                body: inc.line.clone(),
+            });
+        }
+    }
+
+    /// Carries out a decision.
+    pub(crate) fn apply(
+        &mut self,
+        id: AgentId,
+        decision: Decision,
+        cause: &Incident,
+        plan: Option<&FixPlan>,
+    ) {
+        let now = self.clock.now();
+        let name = self.agents[id].cfg.name.clone();
+        self.agents[id].cause = Some(cause.clone());
+        match decision {
+            Decision::Restart {
+                at,
+                attempt,
+                trial,
+                breaker_key,
+                fix_first,
+            } => {
+                let fix = plan.filter(|_| fix_first).and_then(|p| match p.action {
+                    FixAction::InstallPackage { .. }
+                    | FixAction::CreateDir { .. }
+                    | FixAction::CreateFile { .. } => Some(p.clone()),
+                    _ => None,
+                });
+                if let Some(plan) = fix {
+                    self.agents[id].go(Transition::Prepare);
+                    self.start_fix(id, &plan, cause);
+                } else if at <= now {
+                    log_applying(&name, cause);
+                    self.restart_now(id, &breaker_key, attempt, trial);
+                } else {
+                    let agent = &mut self.agents[id];
+                    agent.go(Transition::Delay);
+                    agent.wake = Some((
+                        at,
+                        Wake::Restart {
+                            breaker_key,
+                            attempt,
+                            trial,
+                        },
+                    ));
+                    log_applying(&name, cause);
+                    let delay = at.duration_since(now).unwrap_or_default();
+                    tracing::info!(agent = %name, attempt, delay = ?delay, "Restarting {name} in {delay:.1?} (attempt {attempt})");
+                }
+            }
+            Decision::Hold {
+                reason,
+                retry_at,
+                breaker_key,
+            } => self.hold(id, reason, retry_at, &breaker_key, cause),
+        }
+        self.dirty = true;
+    }
+
+    pub(crate) fn hold(
+        &mut self,
+        id: AgentId,
+        reason: HoldReason,
+        retry_at: Option<std::time::SystemTime>,
+        breaker_key: &str,
+        cause: &Incident,
+    ) {
+        let name = self.agents[id].cfg.name.clone();
+        let agent = &mut self.agents[id];
+        agent.wake = retry_at.map(|t| (t, Wake::Retry));
+        let (t, event, what, slug) = match reason {
+            HoldReason::NeedsAttention => {
+                (Transition::Hold, "held", "needs attention", "attention")
+            }
+            HoldReason::CircuitOpen => {
+                (Transition::Trip, "breaker_open", "circuit open", "breaker")
+            }
+            HoldReason::Budget => (
+                Transition::Delay,
+                "held",
+                "restart budget exhausted",
+                "budget",
+            ),
+        };
+        agent.go(t);
+        let until = retry_at
+            .map(crate::state_docs::rfc3339)
+            .unwrap_or_else(|| "a human acts".into());
+        tracing::warn!(agent = %name, kind = %cause.kind, breaker = %breaker_key, "⏸ {name} held: {what} (until {until})");
+        let msg = format!("{what}; cause {}: {}", cause.kind, cause.line);
+        self.record(&name, event, Some(cause.kind.to_string()), None, None, &msg);
+        let tried = self
+            .counters
+            .restarts_total
+            .get(&name)
+            .copied()
+            .unwrap_or(0);
+        self.alerts.send(Alert {
+            // One key per reason: a budget hold must not swallow a later needs-attention alert.
+            key: format!("{name}:hold:{slug}"),
+            severity: Severity::High,
+            source: crate::SOURCE.into(),
+            agent: Some(name.clone()),
+            title: format!("{name} held: {what}"),
+            body: format!("{msg}\nrestarts so far: {tried}; retry: {until}"),
+        });
+    }
+
+    /// Spawns the agent as a restart.
+    pub(crate) fn restart_now(
+        &mut self,
+        id: AgentId,
+        breaker_key: &str,
+        attempt: u32,
+        trial: bool,
+    ) {
+        self.agents[id].go(Transition::Prepare);
+        if !self.spawn_agent(id) {
+            return;
+        }
+        let now = self.clock.now();
+        let name = self.agents[id].cfg.name.clone();
+        self.healer.on_restarted(&name, breaker_key, now);
+        *self
+            .counters
+            .restarts_total
+            .entry(name.clone())
+            .or_default() += 1;
+        let how = if trial { " (half-open trial)" } else { "" };
+        tracing::info!(agent = %name, attempt, trial, "Restarted {name} (attempt {attempt}){how}");
+        let msg = format!("attempt {attempt}{how}");
+        self.record(&name, "restart", None, Some("restart".into()), None, &msg);
+    }
+
+    /// A hold's time has come.
+    pub(crate) fn retry_hold(&mut self, id: AgentId) {
+        let now = self.clock.now();
+        let name = self.agents[id].cfg.name.clone();
+        let cause = self.agents[id]
+            .cause
+            .clone()
+            .unwrap_or_else(|| exit_incident(None, None, false));
+        let decision = if self.agents[id].life == Lifecycle::NeedsAttention {
+            let d = self.healer.attention_trial(&name, &cause, now);
+            if matches!(d, Decision::Restart { .. }) {
+                self.announce_attention_trial(&name, &cause);
+            }
+            d
+        } else {
+            self.healer.retry(&name, &cause, now)
+        };
+        if let Decision::Restart { trial: true, .. } = decision {
+            self.record(&name, "breaker_half_open", None, None, None, "one trial");
+        }
+        self.apply(id, decision, &cause, None);
+    }
+
+    /// Says loudly that a held agent is being tried again, so a human who fixed nothing is not
+    /// surprised by a fresh failure alert.
+    fn announce_attention_trial(&mut self, name: &str, cause: &Incident) {
+        let held_for = humantime::format_duration(self.config.breaker.reset_after);
+        let msg = format!(
+            "trial restart after {held_for} in needs_attention (a fix may have been deployed); cause was {}: {}",
+            cause.kind, cause.line
+        );
+        tracing::warn!(agent = %name, kind = %cause.kind, "⏯ {name}: {msg}");
+        self.record(
+            name,
+            "restart",
+            Some(cause.kind.to_string()),
+            Some("restart".into()),
+            None,
+            &msg,
+        );
+        self.alerts.send(Alert {
+            key: format!("{name}:attention_trial"),
+            severity: Severity::High,
+            source: crate::SOURCE.into(),
+            agent: Some(name.to_string()),
+            title: format!("{name}: trial restart after a needs_attention hold"),
+            body: msg,
+        });
+    }
+
+    /// A liveness probe failed: terminate the group (TERM, grace, KILL); the exit event restarts it.
+    pub(crate) fn on_probe_failed(&mut self, id: AgentId, generation: u64, reason: String) {
+        let agent = &mut self.agents[id];
+        if agent.generation != generation || agent.kill_reason.is_some() || self.stopping {
+            return;
+        }
+        let Some(pid) = agent.pid else { return };
+        agent.probe_ok = false;
+        let name = agent.cfg.name.clone();
+        tracing::warn!(agent = %name, reason = %reason, "⚠️ {name} is hung: {reason}");
+        agent.kill_reason = Some(format!("hung: {reason}"));
+        let grace = self.config.self_healing.grace_period;
+        tokio::spawn(crate::shutdown::terminate_group(pid, grace));
+        self.dirty = true;
+    }
+
+    pub(crate) fn base_entry(
+        &self,
+        agent: &str,
+        event: &str,
+        cause: &Incident,
+    ) -> crate::state_docs::HistoryEntry {
+        crate::state_docs::HistoryEntry {
+            at: crate::state_docs::rfc3339(self.clock.now()),
+            agent: agent.to_string(),
+            event: event.to_string(),
+            kind: Some(cause.kind.to_string()),
+            action: None,
+            target: None,
+            refused: None,
+            outcome: None,
+            message: cause.line.clone(),
+        }
+    }
+
+    pub(crate) fn entry(
+        &self,
+        agent: &str,
+        event: &str,
+        cause: &Incident,
+        plan: &FixPlan,
+        outcome: &str,
+    ) -> crate::state_docs::HistoryEntry {
+        let mut e = self.base_entry(agent, event, cause);
+        e.action = Some(plan.action.kind().to_string());
+        e.target = plan.target.clone();
+        e.outcome = Some(outcome.to_string());
+        e
+    }
+
+    pub(crate) fn push(&mut self, e: crate::state_docs::HistoryEntry) {
+        self.history.push_back(e);
+        let limit = self.config.self_healing.history_limit.max(1);
+        while self.history.len() > limit {
+            self.history.pop_front();
+        }
+    }
+}
+
+/// The name of the fix a plain restart applies: `agent_exit` for an unexplained exit, else the kind
+/// of the diagnosed cause (`memory_error`, `connection_refused_local`, ...).
+pub fn restart_fix_name(cause: &Incident) -> &'static str {
+    match cause.kind {
+        ErrorKind::ProcessExit => "agent_exit",
+        kind => kind.as_str(),
+    }
+}
+
+/// `Applying fix 'agent_exit' for sports_analytics (severity: high)`.
+fn log_applying(name: &str, cause: &Incident) {
+    let fix = restart_fix_name(cause);
+    tracing::info!(agent = %name, fix, severity = %cause.severity,
+        "Applying fix '{fix}' for {name} (severity: {})", cause.severity);
+}

@@ -1,0 +1,161 @@
+//! The two documents this binary writes (`agent_status.json`, `self_healing_state.json`) and the
+//! writer task that keeps state I/O off the restart path: the loop hands over snapshots, the task
+//! writes at most every ~100 ms (coalescing bursts), and the final snapshot is written at shutdown.
+
+use crate::healer::Persisted;
+use healing_core::incident::Detail;
+use healing_core::state::{StateStore, docs};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::watch;
+
+/// Minimum spacing of writes.
+const COALESCE: Duration = Duration::from_millis(100);
+
+/// RFC 3339 with milliseconds, the format of every time in the documents.
+pub fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// `agent_status.json` (without the envelope the store adds).
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentStatusDoc {
+    pub instance: String,
+    pub summary: Summary,
+    pub agents: BTreeMap<String, AgentStatus>,
+}
+
+/// Counts for the health view.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Summary {
+    pub total: usize,
+    pub healthy: usize,
+    pub held: usize,
+}
+
+/// One agent's row.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentStatus {
+    pub status: &'static str,
+    pub healthy: bool,
+    pub pid: Option<u32>,
+    pub started_at: Option<String>,
+    pub uptime_secs: Option<f64>,
+    pub restarts_last_hour: u32,
+    pub last_exit: Option<LastExit>,
+    pub last_incident: Option<LastIncident>,
+    pub next_retry_at: Option<String>,
+    pub breaker: &'static str,
+}
+
+/// How the last process ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastExit {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+    pub at: String,
+}
+
+/// The last diagnosed incident.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastIncident {
+    pub kind: String,
+    pub severity: String,
+    pub line: String,
+    pub detail: Detail,
+    pub at: String,
+}
+
+/// `self_healing_state.json` (without the envelope). Also read back at start-up.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SelfHealingDoc {
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub last_health_pass: Option<String>,
+    #[serde(flatten)]
+    pub persisted: Persisted,
+    #[serde(default)]
+    pub history: VecDeque<HistoryEntry>,
+    #[serde(default)]
+    pub counters: Counters,
+    /// Followed log files: inode and offset, so no line is read twice after a restart.
+    #[serde(default)]
+    pub follow_offsets: BTreeMap<String, FollowOffset>,
+}
+
+/// Where a followed log file was left.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowOffset {
+    pub inode: u64,
+    pub offset: u64,
+}
+
+/// One line of history.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub at: String,
+    pub agent: String,
+    /// incident | fix | restart | held | breaker_open | breaker_half_open | breaker_closed
+    pub event: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub refused: Option<String>,
+    #[serde(default)]
+    pub outcome: Option<String>,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Running totals.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Counters {
+    #[serde(default)]
+    pub restarts_total: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub incidents_total: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub fixes_total: BTreeMap<String, u64>,
+}
+
+/// Both documents at one moment.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub status: AgentStatusDoc,
+    pub state: SelfHealingDoc,
+}
+
+/// Writes one snapshot (errors are logged: a failed write never stops supervision).
+pub fn write_snapshot(store: &StateStore, snap: &Snapshot) {
+    if let Err(e) = store.write(docs::AGENT_STATUS, &snap.status) {
+        tracing::warn!(error = %e, "could not write {}", docs::AGENT_STATUS);
+    }
+    if let Err(e) = store.write(docs::SELF_HEALING, &snap.state) {
+        tracing::warn!(error = %e, "could not write {}", docs::SELF_HEALING);
+    }
+}
+
+/// The coalescing writer: writes the newest snapshot, then waits at least [`COALESCE`] before the
+/// next write. Ends when the sender is dropped (the caller writes the final snapshot itself).
+pub fn spawn_writer(
+    store: Arc<StateStore>,
+    mut rx: watch::Receiver<Option<Arc<Snapshot>>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while rx.changed().await.is_ok() {
+            let snap = rx.borrow_and_update().clone();
+            if let Some(snap) = snap {
+                let store = store.clone();
+                let _ = tokio::task::spawn_blocking(move || write_snapshot(&store, &snap)).await;
+            }
+            tokio::time::sleep(COALESCE).await;
+        }
+    })
+}

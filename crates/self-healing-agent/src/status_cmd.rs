@@ -1,0 +1,377 @@
+//! `self-healing-agent status`: every state document as one screen of plain text.
+//!
+//! Meant for a human on a shell (Render's, or the demo's): it answers "what is running, what was fixed,
+//! what is held and why" without a browser or `jq`. It only reads, so it works next to a running
+//! supervisor and after it stopped. The other binaries' documents are read as free-form JSON (their
+//! shapes belong to them) and summarised: times, counts and the names of what they warn about.
+
+mod format;
+
+use crate::documents::{Doc, Documents, names, parse_time};
+use crate::metrics::HELD_STATUSES;
+use format::{MAX_CELL, ago, cell, human, row, table, text, words};
+use serde_json::{Map, Value};
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+/// Fix events shown, newest first.
+const RECENT_FIXES: usize = 10;
+
+/// Prints the status of everything found in `state_dir`.
+pub fn run(state_dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+    run_at(state_dir, SystemTime::now(), out)
+}
+
+/// [`run`] with "now" given, so ages are reproducible.
+pub fn run_at(state_dir: &Path, now: SystemTime, out: &mut dyn Write) -> anyhow::Result<()> {
+    run_docs(&Documents::Dir(state_dir.to_path_buf()), now, out)
+}
+
+/// Prints the status from any document source (a directory, or the state store — file or Key Value);
+/// with several live instances, one section per instance.
+pub fn run_docs(docs: &Documents, now: SystemTime, out: &mut dyn Write) -> anyhow::Result<()> {
+    writeln!(out, "{}", docs.describe())?;
+    let statuses = docs.read_instances(names::AGENT_STATUS);
+    let states = docs.read_instances(names::SELF_HEALING);
+    let several = statuses.len() > 1 || states.len() > 1;
+    let mut instances: Vec<&str> = statuses
+        .iter()
+        .chain(&states)
+        .map(|(i, _)| i.as_str())
+        .collect();
+    instances.sort_unstable();
+    instances.dedup();
+    if instances.is_empty() {
+        supervisor_line(&Doc::Missing, &Doc::Missing, now, out)?;
+    }
+    let find = |list: &[(String, Doc)], instance: &str| {
+        list.iter()
+            .find(|(i, _)| i == instance)
+            .map_or(Doc::Missing, |(_, d)| d.clone())
+    };
+    for instance in instances {
+        if several {
+            writeln!(out, "\n== instance {} ==", cell(instance))?;
+        }
+        let status = find(&statuses, instance);
+        let state = find(&states, instance);
+        supervisor_line(&status, &state, now, out)?;
+        if let Some(status) = status.value() {
+            agents_table(status, now, out)?;
+        }
+        if let Some(state) = state.value() {
+            breakers_table(state, now, out)?;
+            fixes_table(state, now, out)?;
+            counters_line(state, out)?;
+        }
+    }
+    for (binary, name) in [
+        ("prevention-agent", names::PREVENTION),
+        ("auto-recovery", names::RECOVERY),
+    ] {
+        writeln!(out)?;
+        let line = match docs.read(name) {
+            Doc::Missing => format!("{binary}: not running (no {name})"),
+            Doc::Corrupt(e) => format!("{binary}: unreadable: {}", cell(&e)),
+            Doc::Loaded(doc) => format!("{binary}: {}", summarise(&doc, now)),
+        };
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+fn supervisor_line(
+    status: &Doc,
+    state: &Doc,
+    now: SystemTime,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let mut parts = Vec::new();
+    match status {
+        Doc::Missing => parts.push(format!("no {} (not started here yet)", names::AGENT_STATUS)),
+        Doc::Corrupt(e) => parts.push(format!("unreadable: {}", cell(e))),
+        Doc::Loaded(doc) => {
+            if let Some(instance) = doc.get("instance").and_then(Value::as_str) {
+                parts.push(format!("instance {}", cell(instance)));
+            }
+            parts.push(format!("status written {}", ago(doc, "written_at", now)));
+            let agents = doc.get("agents").and_then(Value::as_object);
+            let total = agents.map_or(0, Map::len);
+            let healthy = agents.map_or(0, |a| a.values().filter(|v| is_healthy(v)).count());
+            let held = agents.map_or(0, |a| a.values().filter(|v| is_held(v)).count());
+            parts.push(format!("{healthy}/{total} healthy, {held} held"));
+        }
+    }
+    match state {
+        Doc::Corrupt(e) => parts.push(format!("{} unreadable: {}", names::SELF_HEALING, cell(e))),
+        Doc::Loaded(doc) => {
+            if doc.get("started_at").is_some() {
+                parts.push(format!("started {}", ago(doc, "started_at", now)));
+            }
+            if doc.get("last_health_pass").is_some() {
+                parts.push(format!(
+                    "last health pass {}",
+                    ago(doc, "last_health_pass", now)
+                ));
+            }
+        }
+        Doc::Missing => {}
+    }
+    writeln!(out, "self-healing-agent: {}", parts.join(", "))?;
+    Ok(())
+}
+
+fn agents_table(status: &Value, now: SystemTime, out: &mut dyn Write) -> anyhow::Result<()> {
+    let Some(agents) = status.get("agents").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    let mut rows = vec![row(&[
+        "AGENT",
+        "STATUS",
+        "HEALTH",
+        "PID",
+        "UPTIME",
+        "RESTARTS/H",
+        "BREAKER",
+        "LAST EXIT",
+        "LAST INCIDENT",
+        "NEXT RETRY",
+    ])];
+    for (name, a) in agents {
+        let health = if is_healthy(a) {
+            "healthy"
+        } else if is_held(a) {
+            "held"
+        } else {
+            "unhealthy"
+        };
+        let uptime = a
+            .get("uptime_secs")
+            .and_then(Value::as_f64)
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map_or("-".into(), |s| human(Duration::from_secs_f64(s)));
+        let incident = a
+            .get("last_incident")
+            .filter(|v| v.is_object())
+            .map_or("-".into(), |i| {
+                format!("{} {}", text(i.get("kind")), ago(i, "at", now))
+            });
+        let retry = match a
+            .get("next_retry_at")
+            .and_then(Value::as_str)
+            .and_then(parse_time)
+        {
+            Some(t) => match t.duration_since(now) {
+                Ok(d) => format!("in {}", human(d)),
+                Err(_) => "due".into(),
+            },
+            None => "-".into(),
+        };
+        rows.push(vec![
+            cell(name),
+            text(a.get("status")),
+            health.into(),
+            text(a.get("pid")),
+            uptime,
+            text(a.get("restarts_last_hour")),
+            text(a.get("breaker")),
+            last_exit(a.get("last_exit")),
+            incident,
+            retry,
+        ]);
+    }
+    writeln!(out)?;
+    table(&rows, out)
+}
+
+fn breakers_table(state: &Value, now: SystemTime, out: &mut dyn Write) -> anyhow::Result<()> {
+    let Some(breakers) = state
+        .get("breakers")
+        .and_then(Value::as_object)
+        .filter(|b| !b.is_empty())
+    else {
+        return Ok(());
+    };
+    let mut rows = vec![row(&["BREAKER", "STATE", "FAILURES", "OPENED"])];
+    for (key, b) in breakers {
+        let opened = if b.get("opened_at").and_then(Value::as_str).is_some() {
+            ago(b, "opened_at", now)
+        } else {
+            "-".into()
+        };
+        let state = b.get("state").or(Some(b)).filter(|s| s.is_string());
+        rows.push(vec![
+            cell(key),
+            text(state),
+            text(b.get("failures")),
+            opened,
+        ]);
+    }
+    writeln!(out)?;
+    table(&rows, out)
+}
+
+fn fixes_table(state: &Value, now: SystemTime, out: &mut dyn Write) -> anyhow::Result<()> {
+    let Some(history) = state.get("history").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    let fixes: Vec<&Value> = history
+        .iter()
+        .rev()
+        .filter(|e| e.get("event").and_then(Value::as_str) == Some("fix"))
+        .take(RECENT_FIXES)
+        .collect();
+    writeln!(out)?;
+    if fixes.is_empty() {
+        writeln!(out, "recent fixes: none")?;
+        return Ok(());
+    }
+    let mut rows = vec![row(&[
+        "FIXED", "AGENT", "KIND", "ACTION", "TARGET", "OUTCOME", "DETAIL",
+    ])];
+    for f in fixes {
+        let detail = f
+            .get("refused")
+            .filter(|r| r.is_string())
+            .or_else(|| f.get("message"));
+        rows.push(vec![
+            ago(f, "at", now),
+            text(f.get("agent")),
+            text(f.get("kind")),
+            text(f.get("action")),
+            text(f.get("target")),
+            text(f.get("outcome")),
+            text(detail),
+        ]);
+    }
+    table(&rows, out)
+}
+
+fn counters_line(state: &Value, out: &mut dyn Write) -> anyhow::Result<()> {
+    let Some(counters) = state.get("counters") else {
+        return Ok(());
+    };
+    let list = |key: &str| {
+        let items: Vec<String> = counters
+            .get(key)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{}={}", cell(k), text(Some(v))))
+            .collect();
+        if items.is_empty() {
+            "none".to_string()
+        } else {
+            items.join(" ")
+        }
+    };
+    writeln!(out)?;
+    writeln!(out, "restarts: {}", list("restarts_total"))?;
+    writeln!(out, "incidents: {}", list("incidents_total"))?;
+    writeln!(out, "fixes: {}", list("fixes_total"))?;
+    Ok(())
+}
+
+/// One line about a document of unknown shape: its times as ages, its collections as counts, and for
+/// warnings/findings the names of what they are about.
+fn summarise(doc: &Value, now: SystemTime) -> String {
+    let Some(map) = doc.as_object() else {
+        return "not a JSON object".into();
+    };
+    let mut parts = Vec::new();
+    for (key, value) in map {
+        if matches!(key.as_str(), "schema_version" | "writer") {
+            continue;
+        }
+        let part = match value {
+            Value::String(s) if parse_time(s).is_some() => {
+                let name = key.strip_suffix("_at").unwrap_or(key);
+                format!("{} {}", words(name), ago(doc, key, now))
+            }
+            Value::Array(items) => with_labels(key, items.len(), items.iter().filter_map(label)),
+            Value::Object(items) => with_labels(key, items.len(), items.keys().map(|k| cell(k))),
+            Value::String(s) if s.chars().count() <= MAX_CELL => {
+                format!("{}: {}", words(key), cell(s))
+            }
+            Value::Bool(_) | Value::Number(_) => format!("{}: {value}", words(key)),
+            _ => continue,
+        };
+        parts.push(part);
+    }
+    if parts.is_empty() {
+        "running (empty document)".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+fn with_labels(key: &str, count: usize, labels: impl Iterator<Item = String>) -> String {
+    let interesting = [
+        "warn", "finding", "problem", "issue", "alert", "fail", "missing",
+    ]
+    .iter()
+    .any(|w| key.contains(w));
+    let labels: Vec<String> = if interesting {
+        labels.take(5).collect()
+    } else {
+        Vec::new()
+    };
+    if labels.is_empty() {
+        format!("{}: {count}", words(key))
+    } else {
+        let more = if count > labels.len() { ", …" } else { "" };
+        format!("{}: {count} ({}{more})", words(key), labels.join(", "))
+    }
+}
+
+fn label(item: &Value) -> Option<String> {
+    if let Some(s) = item.as_str() {
+        return Some(cell(s));
+    }
+    ["kind", "name", "check", "key", "service", "id"]
+        .iter()
+        .find_map(|k| item.get(*k).and_then(Value::as_str))
+        .map(cell)
+}
+
+fn is_healthy(agent: &Value) -> bool {
+    agent.get("healthy").and_then(Value::as_bool) == Some(true)
+}
+
+fn is_held(agent: &Value) -> bool {
+    let status = agent.get("status").and_then(Value::as_str).unwrap_or("");
+    !is_healthy(agent) && HELD_STATUSES.contains(&status)
+}
+
+fn last_exit(exit: Option<&Value>) -> String {
+    let Some(exit) = exit.filter(|e| e.is_object()) else {
+        return "-".into();
+    };
+    match (
+        exit.get("code").and_then(Value::as_i64),
+        exit.get("signal").and_then(Value::as_i64),
+    ) {
+        (Some(code), _) => format!("code {code}"),
+        (None, Some(sig)) => format!("signal {sig}"),
+        (None, None) => "?".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unknown_documents_summarise_times_counts_and_warning_names() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_660);
+        let doc = json!({"schema_version": 1, "last_pass_at": "2026-01-01T00:00:00Z",
+            "active_warnings": [{"kind": "memory"}, {"kind": "disk"}], "checks": {"a": 1}, "healthy": false});
+        let line = summarise(&doc, now);
+        assert!(line.contains("last pass 1m00s ago"), "{line}");
+        assert!(line.contains("active warnings: 2 (memory, disk)"), "{line}");
+        assert!(line.contains("checks: 1"), "{line}");
+        assert!(line.contains("healthy: false"), "{line}");
+    }
+}

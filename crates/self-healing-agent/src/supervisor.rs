@@ -1,0 +1,308 @@
+//! The supervisor: owns every agent, runs the event loop and turns events into actions. One task
+//! mutates all state; watchers, fixes and probes report through the event channel.
+//!
+//! The restart path is kept short: exit event → decision → spawn, and only then logging, alerts,
+//! history and the state snapshot.
+
+use crate::agent::{AgentRt, Wake};
+use crate::agent_state::Transition;
+use crate::event::{AgentId, Event};
+use crate::healer::Healer;
+use crate::log_writer::LogWriter;
+use crate::oom::OomWatch;
+use crate::output::{Capture, attach};
+use crate::state_docs::{Counters, HistoryEntry, Snapshot, rfc3339};
+use healing_core::alert::{Alert, AlertHandle};
+use healing_core::catalogue::Catalogue;
+use healing_core::clock::SharedClock;
+use healing_core::config::Config;
+use healing_core::executor::{Executor, FixOutcome};
+use healing_core::kind::Severity;
+use healing_core::matcher::Matcher;
+use healing_core::policy::Policy;
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+/// A fix shared by every agent that needs it (correlation: install a module once, not N times).
+#[derive(Debug)]
+pub enum FixSlot {
+    /// Running; these agents restart when it ends.
+    Running(Vec<AgentId>),
+    /// Finished at `at` with this outcome.
+    Done(SystemTime, FixOutcome),
+}
+
+/// The supervisor's whole state.
+#[derive(Debug)]
+pub struct Supervisor {
+    /// The configuration (paths resolved).
+    pub config: Arc<Config>,
+    /// Directory fixes run in (the config's base dir).
+    pub base_dir: PathBuf,
+    /// Time source for every decision.
+    pub clock: SharedClock,
+    /// The agents, by id.
+    pub agents: Vec<AgentRt>,
+    /// The pure decision machine.
+    pub healer: Healer,
+    /// Safety policy (plans fixes).
+    pub policy: Arc<Policy>,
+    /// Runs fixes.
+    pub executor: Arc<Executor>,
+    /// Compiled patterns.
+    pub catalogue: Arc<Catalogue>,
+    /// Alert queue.
+    pub alerts: AlertHandle,
+    /// Event channel (cloned into every watcher).
+    pub tx: mpsc::UnboundedSender<Event>,
+    /// Fixes by target.
+    pub fixes: BTreeMap<String, FixSlot>,
+    /// Recent history, bounded by `history_limit`.
+    pub history: VecDeque<HistoryEntry>,
+    /// Totals.
+    pub counters: Counters,
+    /// When this supervisor started.
+    pub started_at: SystemTime,
+    /// When the last health pass ran.
+    pub last_health_pass: Option<SystemTime>,
+    /// OOM classification.
+    pub oom: Arc<OomWatch>,
+    /// `state_dir/logs`.
+    pub logs_dir: PathBuf,
+    /// Shutdown has begun: no more restarts.
+    pub stopping: bool,
+    /// Snapshots for the state writer.
+    pub snapshots: watch::Sender<Option<Arc<Snapshot>>>,
+    /// Something changed since the last snapshot.
+    pub dirty: bool,
+    /// Followed log offsets (persisted).
+    pub follow_offsets: Arc<Mutex<BTreeMap<String, crate::state_docs::FollowOffset>>>,
+}
+
+impl Supervisor {
+    /// Spawns agent `id` now. Returns false (and holds it with a clear incident) when it cannot start.
+    pub fn spawn_agent(&mut self, id: AgentId) -> bool {
+        let now = self.clock.now();
+        let agent = &mut self.agents[id];
+        agent.wake = None;
+        match crate::spawn::spawn(&agent.cfg) {
+            Ok(child) => {
+                agent.generation += 1;
+                agent.pid = child.id();
+                agent.started_at = Some(now);
+                agent.run_cause = None;
+                agent.kill_reason = None;
+                agent.probe_ok = true;
+                agent.go(Transition::Spawned);
+                if agent.log.is_none() {
+                    match LogWriter::open(
+                        &self.logs_dir,
+                        &agent.cfg.name,
+                        self.config.self_healing.log_max_bytes,
+                        self.config.self_healing.log_backups,
+                    ) {
+                        Ok(w) => agent.log = Some(Arc::new(Mutex::new(w))),
+                        Err(e) => {
+                            tracing::warn!(agent = %agent.cfg.name, error = %e, "cannot open agent log")
+                        }
+                    }
+                }
+                let matcher = Arc::new(Mutex::new(Matcher::new(self.catalogue.clone())));
+                agent.matcher = Some(matcher.clone());
+                attach(
+                    child,
+                    Capture {
+                        agent: id,
+                        generation: agent.generation,
+                        matcher,
+                        log: agent.log.clone(),
+                        max_line: self.config.self_healing.max_line_bytes,
+                        events: self.tx.clone(),
+                        oom: self.oom.clone(),
+                        clock: self.clock.clone(),
+                    },
+                );
+                self.dirty = true;
+                true
+            }
+            Err(e) => {
+                let name = agent.cfg.name.clone();
+                agent.pid = None;
+                agent.go(Transition::Exited);
+                agent.go(Transition::Hold);
+                // A missing directory or executable may be deployed later: try again (see
+                // `Healer::attention_retry_at`).
+                agent.wake = Some((self.healer.attention_retry_at(now), Wake::Retry));
+                tracing::error!(agent = %name, "⚠️ {}", e.message);
+                self.record(&name, "held", None, None, None, &e.message);
+                self.alerts.send(Alert {
+                    key: format!("spawn:{name}"),
+                    severity: Severity::High,
+                    source: crate::SOURCE.into(),
+                    agent: Some(name),
+                    title: "Agent cannot start".into(),
+                    body: e.message,
+                });
+                self.dirty = true;
+                false
+            }
+        }
+    }
+
+    /// Appends to the bounded history.
+    pub fn record(
+        &mut self,
+        agent: &str,
+        event: &str,
+        kind: Option<String>,
+        action: Option<String>,
+        target: Option<String>,
+        message: &str,
+    ) {
+        self.history.push_back(HistoryEntry {
+            at: rfc3339(self.clock.now()),
+            agent: agent.to_string(),
+            event: event.to_string(),
+            kind,
+            action,
+            target,
+            refused: None,
+            outcome: None,
+            message: message.to_string(),
+        });
+        let limit = self.config.self_healing.history_limit.max(1);
+        while self.history.len() > limit {
+            self.history.pop_front();
+        }
+    }
+
+    /// The earliest pending agent timer.
+    fn next_wake(&self) -> Option<SystemTime> {
+        let timers = self
+            .agents
+            .iter()
+            .filter_map(|a| a.wake.as_ref().map(|w| w.0));
+        let stable = self
+            .agents
+            .iter()
+            .filter(|a| a.pid.is_some())
+            .filter_map(|a| self.healer.stable_at(&a.cfg.name));
+        timers.chain(stable).min()
+    }
+
+    /// Fires every due timer.
+    fn on_timers(&mut self) {
+        let now = self.clock.now();
+        for id in 0..self.agents.len() {
+            let name = self.agents[id].cfg.name.clone();
+            if self.agents[id].pid.is_some()
+                && self.healer.stable_at(&name).is_some_and(|t| t <= now)
+                && self.healer.on_stable(&name, now)
+            {
+                tracing::info!(agent = %name, "✅ {name} is stable again");
+                self.record(
+                    &name,
+                    "breaker_closed",
+                    None,
+                    None,
+                    None,
+                    "restart succeeded",
+                );
+                self.dirty = true;
+            }
+            let due = self.agents[id]
+                .wake
+                .as_ref()
+                .is_some_and(|(at, _)| *at <= now);
+            if !due || self.stopping {
+                continue;
+            }
+            match self.agents[id].wake.take().map(|w| w.1) {
+                Some(Wake::Restart {
+                    breaker_key,
+                    attempt,
+                    trial,
+                }) => self.restart_now(id, &breaker_key, attempt, trial),
+                Some(Wake::Retry) => self.retry_hold(id),
+                None => {}
+            }
+        }
+    }
+
+    /// The event loop. Returns when `shutdown` fires (agents are then stopped by the caller).
+    pub async fn run(
+        &mut self,
+        rx: &mut mpsc::UnboundedReceiver<Event>,
+        shutdown: &CancellationToken,
+    ) {
+        let interval = self
+            .config
+            .self_healing
+            .interval
+            .max(Duration::from_millis(100));
+        let mut next_pass = tokio::time::Instant::now() + interval;
+        self.publish();
+        loop {
+            let wake_in = self
+                .next_wake()
+                .map(|t| t.duration_since(self.clock.now()).unwrap_or(Duration::ZERO));
+            let timer = async {
+                match wake_in {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                ev = rx.recv() => match ev {
+                    Some(ev) => self.on_event(ev),
+                    None => return,
+                },
+                _ = timer => self.on_timers(),
+                _ = tokio::time::sleep_until(next_pass) => {
+                    next_pass = tokio::time::Instant::now() + interval;
+                    self.health_pass();
+                }
+            }
+            self.publish();
+        }
+    }
+
+    /// Dispatches one event.
+    pub fn on_event(&mut self, ev: Event) {
+        match ev {
+            Event::Exited {
+                agent,
+                generation,
+                exit,
+                incidents,
+            } => self.on_exit(agent, generation, exit, incidents),
+            Event::Incidents {
+                agent,
+                generation,
+                incidents,
+            } => self.on_incidents(agent, generation, incidents),
+            Event::LogIncidents { agent, incidents } => self.on_log_incidents(agent, incidents),
+            Event::FollowProgress => self.dirty = true,
+            Event::FixDone { target, outcome } => self.on_fix_done(target, outcome),
+            Event::ProbeFailed {
+                agent,
+                generation,
+                reason,
+            } => self.on_probe_failed(agent, generation, reason),
+        }
+    }
+
+    /// Hands a snapshot to the state writer when something changed.
+    pub fn publish(&mut self) {
+        if self.dirty {
+            self.dirty = false;
+            let snap = self.snapshot();
+            self.snapshots.send_replace(Some(Arc::new(snap)));
+        }
+    }
+}

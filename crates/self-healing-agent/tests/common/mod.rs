@@ -1,0 +1,184 @@
+//! Helpers shared by the integration tests: a temp project with a `healing.toml`, the supervisor run
+//! in-process, and readers for the state documents.
+#![allow(dead_code)]
+
+use healing_core::config_load::{LoadedConfig, load_from_str};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// A temp project directory.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.path().join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+    pub fn config(&self, toml: &str) -> LoadedConfig {
+        self.write("healing.toml", toml);
+        load_from_str(
+            toml,
+            Some(&self.path().join("healing.toml")),
+            self.path(),
+            &|_| None,
+        )
+        .expect("valid test config")
+    }
+    pub fn state(&self, doc: &str) -> Option<serde_json::Value> {
+        let bytes = std::fs::read(self.path().join("state").join(doc)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+    pub fn lines(&self, rel: &str) -> Vec<String> {
+        std::fs::read_to_string(self.path().join(rel))
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+}
+
+/// Runs the supervisor in-process until `until` is true (or `limit`), then shuts it down.
+pub async fn run_until(
+    config: LoadedConfig,
+    limit: Duration,
+    mut until: impl FnMut() -> bool,
+) -> bool {
+    let token = CancellationToken::new();
+    let task = tokio::spawn(self_healing_agent::run(config, token.clone()));
+    let start = Instant::now();
+    let mut met = false;
+    while start.elapsed() < limit {
+        if until() {
+            met = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    token.cancel();
+    task.await.expect("run task").expect("run ok");
+    met
+}
+
+/// Common head of every test config: fast curves, state under the project.
+pub fn fast(extra: &str) -> String {
+    format!(
+        r#"state_dir = "state"
+[self_healing]
+interval = "60s"
+grace_period = "2s"
+stable_after = "1s"
+correlation_window = "5s"
+[restart]
+initial_delay = "100ms"
+multiplier = 2.0
+max_delay = "5s"
+jitter = false
+max_per_hour = 20
+retry_initial_delay = "200ms"
+[breaker]
+failure_threshold = 10
+cooldown = "1s"
+{extra}"#
+    )
+}
+
+/// The real binary, started in the project directory with extra environment.
+pub struct Binary {
+    pub child: std::process::Child,
+}
+
+impl Binary {
+    pub fn start(project: &Project, env: &[(&str, &str)]) -> Self {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"));
+        cmd.current_dir(project.path())
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(project.path().join("supervisor.err")).unwrap());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Self {
+            child: cmd.spawn().expect("start the supervisor binary"),
+        }
+    }
+
+    /// Resident memory of the supervisor process, in KiB.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+/// Polls `until` every 20 ms for at most `limit` (async, so an in-process server keeps running).
+pub async fn wait_for(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if until() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    until()
+}
+
+/// A Slack-style webhook on 127.0.0.1 that records every message text.
+pub struct Webhook {
+    pub url: String,
+    pub texts: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Webhook {
+    pub async fn start() -> Self {
+        use axum::{Json, Router, extract::State, routing::post};
+        let texts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let app = Router::new()
+            .route(
+                "/hook",
+                post(
+                    |State(t): State<std::sync::Arc<std::sync::Mutex<Vec<String>>>>,
+                     Json(v): Json<serde_json::Value>| async move {
+                        t.lock()
+                            .unwrap()
+                            .push(v["text"].as_str().unwrap_or_default().to_string());
+                        "ok"
+                    },
+                ),
+            )
+            .with_state(texts.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { url, texts }
+    }
+
+    pub fn texts(&self) -> Vec<String> {
+        self.texts.lock().unwrap().clone()
+    }
+}
