@@ -33,7 +33,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    init_tracing();
+    healing_core::service::init_tracing();
     let loaded = match healing_core::config_load::load(args.config.as_deref()) {
         Ok(loaded) => loaded,
         Err(err) => {
@@ -77,30 +77,7 @@ fn main() -> ExitCode {
 
 async fn async_main(cfg: RunConfig) -> anyhow::Result<RunOutcome> {
     let token = CancellationToken::new();
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("installing the SIGTERM handler")?;
-    let on_signal = token.clone();
-    tokio::spawn(async move {
-        tokio::select! {
-            _ = sigterm.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
-        tracing::info!("signal received; finishing the current pass");
-        on_signal.cancel();
-    });
+    healing_core::service::cancel_on_signals(token.clone())
+        .context("installing the signal handlers")?;
     run(cfg, token).await
-}
-
-/// Human-readable logs on stderr; JSON lines with `LOG_FORMAT=json`. `RUST_LOG` filters (default info).
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
 }

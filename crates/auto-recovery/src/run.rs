@@ -12,7 +12,7 @@ use healing_core::config_load::LoadedConfig;
 use healing_core::dependencies::ProbeCache;
 use healing_core::executor::Executor;
 use healing_core::policy::Policy;
-use healing_core::state::{ReadOutcome, docs, open_state, watch_store_health};
+use healing_core::state::{ReadOutcome, Scope, docs, open_state_scoped, watch_store_health};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,8 +76,8 @@ pub async fn run_with(
         config.state_url = Some(url.clone());
     }
     let config = &config;
-    let (store, guard) =
-        open_state(config, SOURCE, clock.clone()).with_context(|| match &config.state_url {
+    let (store, guard) = open_state_scoped(config, SOURCE, Scope::Service, clock.clone())
+        .with_context(|| match &config.state_url {
             Some(_) => "opening the Key Value state store".to_string(),
             None => format!("opening the state dir {}", config.state_dir.display()),
         })?;

@@ -97,7 +97,8 @@ fn once_with_a_state_url_stores_the_recovery_document_in_key_value() {
         "the backend is logged: {logs}"
     );
 
-    let key = format!("healing:{ns}:{INSTANCE}:render_recovery_state.json");
+    // Service-scoped: one copy per service, whichever instance (or cron run) writes it.
+    let key = format!("healing:{ns}:service:render_recovery_state.json");
     let doc = stored(&url, &key).unwrap_or_else(|| panic!("{key} not stored: {logs}"));
     assert_eq!(doc["writer"], "auto-recovery", "{doc}");
     assert!(doc["schema_version"].is_number(), "{doc}");
@@ -108,7 +109,8 @@ fn once_with_a_state_url_stores_the_recovery_document_in_key_value() {
 }
 
 #[test]
-fn a_second_auto_recovery_for_the_same_instance_is_refused_while_the_first_runs() {
+fn a_second_auto_recovery_of_the_service_is_refused_while_the_first_runs_even_from_another_instance()
+ {
     let Some((url, _server)) = any_store() else {
         return;
     };
@@ -120,19 +122,21 @@ fn a_second_auto_recovery_for_the_same_instance_is_refused_while_the_first_runs(
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let key = format!("healing:{ns}:{INSTANCE}:render_recovery_state.json");
+    // Service-scoped: one copy per service, whichever instance (or cron run) writes it.
+    let key = format!("healing:{ns}:service:render_recovery_state.json");
     eventually("the first instance stores its document", || {
         stored(&url, &key).is_some()
     });
 
     let second = command(dir.path(), &url, &ns)
+        .env("RENDER_INSTANCE_ID", "srv-kv-test-other")
         .arg("--once")
         .output()
         .unwrap();
     let logs = text(&second);
     assert_ne!(second.status.code(), Some(0), "{logs}");
     assert!(logs.contains("already running"), "{logs}");
-    assert!(logs.contains(INSTANCE), "{logs}");
+    assert!(logs.contains("service"), "{logs}");
 
     assert!(stop(first).success(), "the first one stops cleanly");
     let third = command(dir.path(), &url, &ns)

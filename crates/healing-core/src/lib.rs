@@ -12,6 +12,7 @@
 //! | [`backoff`], [`budget`], [`breaker`], [`clock`] | restart timing: exponential backoff with jitter, rolling restart budget, circuit breaker |
 //! | [`state`] | atomic, versioned, single-writer state documents |
 //! | [`alert`] | Telegram and webhook alerts with de-duplication, a queue and a persistent outbox |
+//! | [`service`] | what every binary's `main` shares: logging set-up and the stop signals |
 //! | [`redact`] | keeping secrets out of logs, state and HTTP responses |
 
 pub mod alert;
@@ -33,4 +34,5 @@ pub mod package_map;
 pub mod policy;
 pub mod redact;
 pub mod requirements;
+pub mod service;
 pub mod state;

@@ -26,24 +26,10 @@ struct Args {
     once: bool,
 }
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    init_tracing();
+    healing_core::service::init_tracing();
     let mut loaded = match healing_core::config_load::load(args.config.as_deref()) {
         Ok(loaded) => loaded,
         Err(e) => {
@@ -61,7 +47,10 @@ async fn main() -> ExitCode {
         loaded.config.state_url = Some(url);
     }
     let token = CancellationToken::new();
-    tokio::spawn(stop_on_signal(token.clone()));
+    if let Err(e) = healing_core::service::cancel_on_signals(token.clone()) {
+        eprintln!("prevention-agent: cannot install the signal handlers: {e}");
+        return ExitCode::from(2);
+    }
     match run(
         loaded,
         RunOptions {
@@ -79,21 +68,4 @@ async fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// SIGTERM (Render's stop) or SIGINT cancel the token; the loop finishes its pass step and returns.
-async fn stop_on_signal(token: CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::warn!("cannot install signal handlers");
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
-        _ = int.recv() => tracing::info!("SIGINT: stopping"),
-    }
-    token.cancel();
 }

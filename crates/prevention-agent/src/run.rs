@@ -13,7 +13,7 @@ use healing_core::dependencies::ProbeCache;
 use healing_core::executor::Executor;
 use healing_core::policy::Policy;
 use healing_core::state::{
-    ReadOutcome, StateGuard, StateStore, docs, open_state, watch_store_health,
+    ReadOutcome, Scope, StateGuard, StateStore, docs, open_state_scoped, watch_store_health,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -122,14 +122,13 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<RunOutcome> {
     let clock = system_clock();
-    let (store, guard) = open_state(&loaded.config, SOURCE, clock.clone()).with_context(|| {
-        match &loaded.config.state_url {
-            Some(_) => "cannot open the Key Value state store".to_string(),
-            None => format!(
-                "cannot open the state directory {}",
-                loaded.config.state_dir.display()
-            ),
-        }
+    let (store, guard) = open_state_scoped(&loaded.config, SOURCE, Scope::Service, clock.clone())
+        .with_context(|| match &loaded.config.state_url {
+        Some(_) => "cannot open the Key Value state store".to_string(),
+        None => format!(
+            "cannot open the state directory {}",
+            loaded.config.state_dir.display()
+        ),
     })?;
     let alert_stop = CancellationToken::new();
     let (alerts, alert_task) = Alerter::spawn(

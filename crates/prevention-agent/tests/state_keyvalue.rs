@@ -99,7 +99,8 @@ fn once_with_a_state_url_stores_the_prevention_document_in_key_value() {
         "the backend is logged: {logs}"
     );
 
-    let key = format!("healing:{ns}:{INSTANCE}:prevention_state.json");
+    // Service-scoped: one copy per service, whichever instance writes it.
+    let key = format!("healing:{ns}:service:prevention_state.json");
     let doc = stored(&url, &key).unwrap_or_else(|| panic!("{key} not stored: {logs}"));
     assert_eq!(doc["writer"], "prevention-agent", "{doc}");
     assert!(doc["schema_version"].is_number(), "{doc}");
@@ -110,7 +111,8 @@ fn once_with_a_state_url_stores_the_prevention_document_in_key_value() {
 }
 
 #[test]
-fn a_second_prevention_agent_for_the_same_instance_is_refused_while_the_first_runs() {
+fn a_second_prevention_agent_of_the_service_is_refused_while_the_first_runs_even_from_another_instance()
+ {
     let Some((url, _server)) = any_store() else {
         return;
     };
@@ -122,16 +124,21 @@ fn a_second_prevention_agent_for_the_same_instance_is_refused_while_the_first_ru
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let key = format!("healing:{ns}:{INSTANCE}:prevention_state.json");
+    // Service-scoped: one copy per service, whichever instance writes it.
+    let key = format!("healing:{ns}:service:prevention_state.json");
     eventually("the first instance stores its document", || {
         stored(&url, &key).is_some()
     });
 
-    let second = command(&config, &url, &ns).arg("--once").output().unwrap();
+    let second = command(&config, &url, &ns)
+        .env("RENDER_INSTANCE_ID", "srv-kv-test-other")
+        .arg("--once")
+        .output()
+        .unwrap();
     let logs = text(&second);
     assert_eq!(second.status.code(), Some(2), "{logs}");
     assert!(logs.contains("already running"), "{logs}");
-    assert!(logs.contains(INSTANCE), "{logs}");
+    assert!(logs.contains("service"), "{logs}");
 
     assert!(stop(first).success(), "the first one stops cleanly");
     let third = command(&config, &url, &ns).arg("--once").output().unwrap();

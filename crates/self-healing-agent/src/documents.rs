@@ -5,7 +5,7 @@
 //! take the supervisor's health endpoint down with a panic. Unlike the state store, a view never sets a
 //! corrupt document aside: only its writer may move it.
 
-use healing_core::state::{StateStore, instance_id};
+use healing_core::state::{SERVICE_INSTANCE, StateStore, instance_id};
 use serde_json::Value;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -35,6 +35,27 @@ impl Documents {
                 Err(e) => Doc::Corrupt(format!("{name}: cannot be read: {e}")),
             },
         }
+    }
+
+    /// Reads a service-scoped document (the prevention-agent's, auto-recovery's): one copy per service,
+    /// whichever instance or cron run wrote it last.
+    pub fn read_service(&self, name: &str) -> Doc {
+        match self {
+            Documents::Dir(dir) => read_doc(dir, name),
+            Documents::Store(store) => match store.backend().get_for(SERVICE_INSTANCE, name) {
+                Ok(None) => Doc::Missing,
+                Ok(Some(bytes)) => parse_doc(name, &bytes),
+                Err(e) => Doc::Corrupt(format!("{name}: cannot be read: {e}")),
+            },
+        }
+    }
+
+    /// [`Documents::read_service`] off the async runtime's thread.
+    pub async fn read_service_async(&self, name: &'static str) -> Doc {
+        let docs = self.clone();
+        tokio::task::spawn_blocking(move || docs.read_service(name))
+            .await
+            .unwrap_or_else(|e| Doc::Corrupt(format!("{name}: reader task failed: {e}")))
     }
 
     /// Reads one document as written by every live instance, sorted by instance id. An instance that

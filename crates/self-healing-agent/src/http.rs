@@ -144,11 +144,11 @@ async fn self_healing(State(ctx): Ctx) -> Response {
 }
 
 async fn prevention(State(ctx): Ctx) -> Response {
-    other_binary(ctx.docs.read_async(names::PREVENTION).await)
+    other_binary(ctx.docs.read_service_async(names::PREVENTION).await)
 }
 
 async fn recovery(State(ctx): Ctx) -> Response {
-    other_binary(ctx.docs.read_async(names::RECOVERY).await)
+    other_binary(ctx.docs.read_service_async(names::RECOVERY).await)
 }
 
 async fn prometheus(State(ctx): Ctx) -> Response {

@@ -8,19 +8,6 @@ use self_healing_agent::{scan, status_cmd};
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json")) {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
 fn print_config_error(e: &ConfigError) {
     match e {
         ConfigError::Invalid { path, problems } => {
@@ -54,7 +41,7 @@ fn load(cli: &Cli) -> Result<LoadedConfig, ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    healing_core::service::init_tracing();
     let loaded = match load(&cli) {
         Ok(l) => l,
         Err(code) => return code,
@@ -122,7 +109,10 @@ fn serve(loaded: LoadedConfig, exit_after: Option<std::time::Duration>) -> ExitC
     };
     runtime.block_on(async move {
         let token = CancellationToken::new();
-        spawn_signal_handler(token.clone());
+        if let Err(e) = healing_core::service::cancel_on_signals(token.clone()) {
+            eprintln!("error: cannot install the signal handlers: {e}");
+            return ExitCode::FAILURE;
+        }
         if let Some(after) = exit_after {
             let t = token.clone();
             tokio::spawn(async move {
@@ -139,25 +129,4 @@ fn serve(loaded: LoadedConfig, exit_after: Option<std::time::Duration>) -> ExitC
             }
         }
     })
-}
-
-/// Registers the handlers before returning (not inside the spawned task): on a current-thread
-/// runtime that task first runs at `run`'s first await, and a SIGTERM arriving during start-up would
-/// otherwise kill the process with the default action, leaving agents behind.
-fn spawn_signal_handler(token: CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot install signal handlers");
-        return;
-    };
-    tokio::spawn(async move {
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM received"),
-            _ = int.recv() => tracing::info!("SIGINT received"),
-        }
-        token.cancel();
-    });
 }

@@ -71,7 +71,7 @@ pub fn run_docs(docs: &Documents, now: SystemTime, out: &mut dyn Write) -> anyho
         ("auto-recovery", names::RECOVERY),
     ] {
         writeln!(out)?;
-        let line = match docs.read(name) {
+        let line = match docs.read_service(name) {
             Doc::Missing => format!("{binary}: not running (no {name})"),
             Doc::Corrupt(e) => format!("{binary}: unreadable: {}", cell(&e)),
             Doc::Loaded(doc) => format!("{binary}: {}", summarise(&doc, now)),

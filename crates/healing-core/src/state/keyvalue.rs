@@ -5,7 +5,7 @@
 //!
 //! | key | holds |
 //! |---|---|
-//! | `healing:<ns>:<instance>:<doc>` | one document of one instance, replaced whole by one `SET` |
+//! | `healing:<ns>:<instance>:<doc>` | one document of one instance, replaced whole by one `SET`; service-scoped writers (prevention-agent, auto-recovery) use the instance `service`, so cron runs and redeploys find the previous run's document |
 //! | `healing:<ns>:~lease:<instance>:<owner>` | the one-writer lease of binary `<owner>` on `<instance>` |
 //! | `healing:<ns>:~instances` | sorted set: instance → last heartbeat (unix ms), for every-instance views |
 //!
@@ -176,6 +176,14 @@ impl StateBackend for KeyValueBackend {
 
     fn instance(&self) -> String {
         self.shared.keys.instance.clone()
+    }
+
+    fn get_for(&self, instance: &str, doc: &str) -> Result<Option<Vec<u8>>, StateError> {
+        check_name(doc)?;
+        if instance == self.shared.keys.instance {
+            return self.shared.get(doc);
+        }
+        self.shared.get_other(instance, doc)
     }
 
     fn get_all_instances(&self, doc: &str) -> Result<Vec<(String, Vec<u8>)>, StateError> {

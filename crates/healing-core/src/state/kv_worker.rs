@@ -263,6 +263,20 @@ impl Shared {
         }
     }
 
+    /// Another instance's copy of `doc`, fetched with the usual bound (no memory fallback: it is not ours).
+    pub fn get_other(&self, instance: &str, doc: &str) -> Result<Option<Vec<u8>>, StateError> {
+        let key = self.keys.doc(instance, doc);
+        match self.connection() {
+            None => Err(self.error(format!("read {key}"), "not connected")),
+            Some(mut conn) => self.command(&format!("read {key}"), async move {
+                redis::cmd("GET")
+                    .arg(&key)
+                    .query_async::<Option<Vec<u8>>>(&mut conn)
+                    .await
+            }),
+        }
+    }
+
     pub fn get_all_instances(&self, doc: &str) -> Result<Vec<(String, Vec<u8>)>, StateError> {
         let own = self.docs().owned.get(doc).map(|b| b.to_vec());
         let min = self

@@ -26,7 +26,9 @@ pub use file_backend::FileBackend;
 pub use instances::{DEFAULT_NAMESPACE, instance_id, namespace};
 pub use keyvalue::{KeyValueBackend, KeyValueOptions, StoreHealth};
 pub use lock::WriterLock;
-pub use open::{StateGuard, open_state, open_state_reader, open_state_with};
+pub use open::{
+    Scope, StateGuard, open_state, open_state_reader, open_state_scoped, open_state_with,
+};
 pub use store::{ReadOutcome, StateStore, rfc3339};
 pub use watch::watch_store_health;
 
@@ -36,6 +38,11 @@ use std::path::PathBuf;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The well-known documents and their writers.
+/// The instance id of service-scoped documents: writers with one copy per service rather than per
+/// instance (the prevention-agent, and auto-recovery, whose cron runs get a new instance id every time
+/// yet must remember what they already alerted).
+pub const SERVICE_INSTANCE: &str = "service";
+
 pub mod docs {
     /// Written by `self-healing-agent`: breakers, restart windows, history, counters.
     pub const SELF_HEALING: &str = "self_healing_state.json";
@@ -64,9 +71,17 @@ pub trait StateBackend: Send + Sync + std::fmt::Debug {
     /// A human description for logs ("directory /var/state"); never contains a password.
     fn describe(&self) -> String;
 
-    /// The instance whose documents `get` and `put` address: Render's `RENDER_INSTANCE_ID`, else the host.
+    /// The instance whose documents `get` and `put` address: Render's `RENDER_INSTANCE_ID`, else the host
+    /// (or [`SERVICE_INSTANCE`] for service-scoped writers).
     fn instance(&self) -> String {
         instance_id()
+    }
+
+    /// `doc` as written by `instance` — how a view reads a service-scoped document (the prevention-agent's,
+    /// auto-recovery's) from another service. A directory is one machine: every document is there.
+    fn get_for(&self, instance: &str, doc: &str) -> Result<Option<Vec<u8>>, StateError> {
+        let _ = instance;
+        self.get(doc)
     }
 
     /// `doc` as written by every live instance (own one included), sorted by instance id. A directory is

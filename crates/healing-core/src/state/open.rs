@@ -28,6 +28,31 @@ impl Drop for StateGuard {
     }
 }
 
+/// Whose documents a writer owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One copy per running instance (`RENDER_INSTANCE_ID`): the supervisor, which runs beside the
+    /// agents of its own instance when a service is scaled out.
+    Instance,
+    /// One copy per service ([`super::SERVICE_INSTANCE`]): writers whose findings are about the service
+    /// as a whole, and cron jobs, whose every run is a new instance but must remember the last one.
+    Service,
+}
+
+/// [`open_state`] for a writer of the given [`Scope`].
+pub fn open_state_scoped(
+    config: &Config,
+    owner: &str,
+    scope: Scope,
+    clock: SharedClock,
+) -> Result<(Arc<StateStore>, StateGuard), StateError> {
+    let mut options = KeyValueOptions::from_env();
+    if scope == Scope::Service {
+        options.instance = super::SERVICE_INSTANCE.to_string();
+    }
+    open_state_with(config, owner, clock, options)
+}
+
 /// Opens the state of `owner` (a binary's name): the Key Value store when `config.state_url` is set
 /// (`HEALING_STATE_URL` / `--state-url`), else the directory `config.state_dir`. Fails with
 /// [`StateError::AlreadyRunning`] or [`StateError::LeaseHeld`] when another process of `owner` writes
