@@ -2,6 +2,8 @@
 //! views (`status`, `/health`) showing every live instance; a second process for the same instance is
 //! refused like a second process on one machine.
 
+#![allow(clippy::unwrap_used)]
+
 #[path = "../../healing-core/tests/kv_support/mod.rs"]
 mod kv_support;
 
