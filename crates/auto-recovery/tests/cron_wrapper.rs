@@ -58,7 +58,13 @@ async fn sigterm_to_the_wrapper_reaches_the_binary_which_ends_its_pass_early() {
         .spawn()
         .unwrap();
     let pid = child.id().unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Signal only once the binary is inside its pass (it has probed the service that stays down), so a
+    // slow start on a loaded machine cannot turn this into a test of the shell.
+    let waiting = Instant::now();
+    while health.hits("down") < 2 && waiting.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(health.hits("down") >= 2, "the pass never started probing");
     let started = Instant::now();
     rustix::process::kill_process(
         rustix::process::Pid::from_raw(pid as i32).unwrap(),
