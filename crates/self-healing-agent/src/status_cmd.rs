@@ -143,6 +143,9 @@ fn agents_table(status: &Value, now: SystemTime, out: &mut dyn Write) -> anyhow:
             "healthy"
         } else if is_held(a) {
             "held"
+        } else if a.get("status").and_then(Value::as_str) == Some("stopped") {
+            // Stopped by the supervisor's own shutdown: not a failure to report.
+            "-"
         } else {
             "unhealthy"
         };
