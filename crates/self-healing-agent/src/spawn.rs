@@ -2,6 +2,8 @@
 //! stdout and stderr piped to the supervisor.
 
 use healing_core::config::AgentConfig;
+use healing_core::incident::{Detail, Incident};
+use healing_core::kind::{ActionKind, ErrorKind, Severity};
 use rustix::process::{Pid, Signal, kill_process_group};
 use std::process::Stdio;
 use tokio::process::{Child, Command};
@@ -11,23 +13,49 @@ use tokio::process::{Child, Command};
 pub struct SpawnError {
     /// One line a human can act on; never contains env values.
     pub message: String,
+    /// The same as an incident (what is missing, as `detail.path`), for the status and the history.
+    /// Its action is `alert`: a missing program or directory is a deployment problem, never created here.
+    pub incident: Incident,
+}
+
+impl SpawnError {
+    fn new(kind: ErrorKind, path: Option<String>, message: String) -> Self {
+        let incident = Incident {
+            kind,
+            severity: Severity::High,
+            action: ActionKind::Alert,
+            pattern: "spawn".into(),
+            line_no: 0,
+            line: message.clone(),
+            detail: Detail {
+                path,
+                exception: Some("SpawnError".into()),
+                ..Detail::default()
+            },
+        };
+        Self { message, incident }
+    }
 }
 
 /// Spawns the agent's process.
 pub fn spawn(agent: &AgentConfig) -> Result<Child, SpawnError> {
     let Some((program, args)) = agent.command.split_first() else {
-        return Err(SpawnError {
-            message: format!("cannot start {}: empty command", agent.name),
-        });
+        return Err(SpawnError::new(
+            ErrorKind::FileNotFound,
+            None,
+            format!("cannot start {}: empty command", agent.name),
+        ));
     };
     if !agent.cwd.is_dir() {
-        return Err(SpawnError {
-            message: format!(
+        return Err(SpawnError::new(
+            ErrorKind::FileNotFound,
+            Some(agent.cwd.display().to_string()),
+            format!(
                 "cannot start {}: working directory {} does not exist",
                 agent.name,
                 agent.cwd.display()
             ),
-        });
+        ));
     }
     let mut cmd = Command::new(program);
     cmd.args(args)
@@ -38,19 +66,28 @@ pub fn spawn(agent: &AgentConfig) -> Result<Child, SpawnError> {
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(false);
-    cmd.spawn().map_err(|e| SpawnError {
-        message: match e.kind() {
-            std::io::ErrorKind::NotFound => {
+    cmd.spawn().map_err(|e| {
+        let path = Some(program.clone());
+        match e.kind() {
+            std::io::ErrorKind::NotFound => SpawnError::new(
+                ErrorKind::FileNotFound,
+                path,
                 format!(
                     "cannot start {}: executable {program:?} not found",
                     agent.name
-                )
-            }
-            std::io::ErrorKind::PermissionDenied => {
-                format!("cannot start {}: {program:?} is not executable", agent.name)
-            }
-            _ => format!("cannot start {}: {e}", agent.name),
-        },
+                ),
+            ),
+            std::io::ErrorKind::PermissionDenied => SpawnError::new(
+                ErrorKind::PermissionDenied,
+                path,
+                format!("cannot start {}: {program:?} is not executable", agent.name),
+            ),
+            _ => SpawnError::new(
+                ErrorKind::Unclassified,
+                path,
+                format!("cannot start {}: {e}", agent.name),
+            ),
+        }
     })
 }
 

@@ -138,7 +138,14 @@ impl Supervisor {
                 // `Healer::attention_retry_at`).
                 agent.wake = Some((self.healer.attention_retry_at(now), Wake::Retry));
                 tracing::error!(agent = %name, "⚠️ {}", e.message);
-                self.record(&name, "held", None, None, None, &e.message);
+                let kind = e.incident.kind.to_string();
+                *self
+                    .counters
+                    .incidents_total
+                    .entry(kind.clone())
+                    .or_default() += 1;
+                agent.last_incident = Some((e.incident, now));
+                self.record(&name, "held", Some(kind), None, None, &e.message);
                 self.alerts.send(Alert {
                     key: format!("spawn:{name}"),
                     severity: Severity::High,
