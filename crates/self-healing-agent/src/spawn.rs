@@ -15,7 +15,7 @@ pub struct SpawnError {
     pub message: String,
     /// The same as an incident (what is missing, as `detail.path`), for the status and the history.
     /// Its action is `alert`: a missing program or directory is a deployment problem, never created here.
-    pub incident: Incident,
+    pub incident: Box<Incident>,
 }
 
 impl SpawnError {
@@ -33,7 +33,10 @@ impl SpawnError {
                 ..Detail::default()
             },
         };
-        Self { message, incident }
+        Self {
+            message,
+            incident: Box::new(incident),
+        }
     }
 }
 

@@ -144,7 +144,7 @@ impl Supervisor {
                     .incidents_total
                     .entry(kind.clone())
                     .or_default() += 1;
-                agent.last_incident = Some((e.incident, now));
+                agent.last_incident = Some((*e.incident, now));
                 self.record(&name, "held", Some(kind), None, None, &e.message);
                 self.alerts.send(Alert {
                     key: format!("spawn:{name}"),
