@@ -1,6 +1,8 @@
 //! An agent that cannot even be started (its program is missing, its working directory does not exist)
 //! is a clear incident for that agent alone: the others start anyway, and the supervisor keeps running.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{Project, fast, run_until};
