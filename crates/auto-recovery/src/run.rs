@@ -68,14 +68,9 @@ pub async fn run_with(
     clock: SharedClock,
     env: Arc<EnvFn>,
 ) -> anyhow::Result<RunOutcome> {
-    let mut config = cfg.loaded.config.clone();
-    if let Some(dir) = &cfg.state_dir {
-        config.state_dir = dir.clone();
-    }
-    if let Some(url) = &cfg.state_url {
-        config.state_url = Some(url.clone());
-    }
-    let config = &config;
+    let mut loaded = cfg.loaded.clone();
+    loaded.override_state(cfg.state_dir.clone(), cfg.state_url.clone());
+    let config = &loaded.config;
     let (store, guard) = open_state_scoped(config, SOURCE, Scope::Service, clock.clone())
         .with_context(|| match &config.state_url {
             Some(_) => "opening the Key Value state store".to_string(),

@@ -7,11 +7,11 @@
 #[path = "../../healing-core/tests/kv_support/mod.rs"]
 mod kv_support;
 
-use kv_support::{any_store, eventually, raw};
+use kv_support::{
+    any_store, eventually, output_text as text, stop_with_sigterm, stored, unique_namespace,
+};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 const INSTANCE: &str = "srv-kv-test";
 
@@ -24,16 +24,6 @@ fn write_config(dir: &Path) -> PathBuf {
     )
     .unwrap();
     path
-}
-
-/// A namespace no other test (or earlier run against a shared server) uses.
-fn namespace() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "ar{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    )
 }
 
 fn command(dir: &Path, url: &str, ns: &str) -> Command {
@@ -50,42 +40,13 @@ fn command(dir: &Path, url: &str, ns: &str) -> Command {
     cmd
 }
 
-fn stored(url: &str, key: &str) -> Option<serde_json::Value> {
-    match raw(url, &["GET", key]) {
-        redis::Value::BulkString(bytes) => serde_json::from_slice(&bytes).ok(),
-        _ => None,
-    }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn stop(mut child: Child) -> std::process::ExitStatus {
-    let pid = rustix::process::Pid::from_child(&child);
-    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    panic!("auto-recovery did not stop on SIGTERM");
-}
-
 #[test]
 fn once_with_a_state_url_stores_the_recovery_document_in_key_value() {
     let Some((url, _server)) = any_store() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let ns = namespace();
+    let ns = unique_namespace("ar");
     let out = command(dir.path(), &url, &ns)
         .arg("--once")
         .output()
@@ -115,7 +76,7 @@ fn a_second_auto_recovery_of_the_service_is_refused_while_the_first_runs_even_fr
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let ns = namespace();
+    let ns = unique_namespace("ar");
     let first = command(dir.path(), &url, &ns)
         .args(["--interval", "1h"])
         .stdout(Stdio::null())
@@ -138,7 +99,10 @@ fn a_second_auto_recovery_of_the_service_is_refused_while_the_first_runs_even_fr
     assert!(logs.contains("already running"), "{logs}");
     assert!(logs.contains("service"), "{logs}");
 
-    assert!(stop(first).success(), "the first one stops cleanly");
+    assert!(
+        stop_with_sigterm(first, "auto-recovery").success(),
+        "the first one stops cleanly"
+    );
     let third = command(dir.path(), &url, &ns)
         .arg("--once")
         .output()

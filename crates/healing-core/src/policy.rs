@@ -163,13 +163,6 @@ impl Policy {
         }
     }
 
-    /// The requirement the installer would get for `distribution`, if it is allowed.
-    pub fn allowed_requirement(&self, distribution: &str) -> Option<&str> {
-        self.packages
-            .get(&pep503_normalize(distribution))
-            .map(|a| a.requirement.as_str())
-    }
-
     /// Turns an incident into a plan; a refused plan alerts and says why.
     pub fn plan(&self, incident: &Incident, agent_cwd: &Path) -> FixPlan {
         let proposed = incident.action;

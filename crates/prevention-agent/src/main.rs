@@ -40,12 +40,7 @@ async fn main() -> ExitCode {
     if loaded.used_defaults {
         tracing::info!("no healing.toml found: running on built-in defaults");
     }
-    if let Some(dir) = args.state_dir {
-        loaded.config.state_dir = dir;
-    }
-    if let Some(url) = args.state_url {
-        loaded.config.state_url = Some(url);
-    }
+    loaded.override_state(args.state_dir, args.state_url);
     let token = CancellationToken::new();
     if let Err(e) = healing_core::service::cancel_on_signals(token.clone()) {
         eprintln!("prevention-agent: cannot install the signal handlers: {e}");

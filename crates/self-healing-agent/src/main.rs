@@ -30,12 +30,7 @@ fn load(cli: &Cli) -> Result<LoadedConfig, ExitCode> {
         print_config_error(&e);
         ExitCode::from(2)
     })?;
-    if let Some(dir) = &cli.state_dir {
-        loaded.config.state_dir = dir.clone();
-    }
-    if let Some(url) = &cli.state_url {
-        loaded.config.state_url = Some(url.clone());
-    }
+    loaded.override_state(cli.state_dir.clone(), cli.state_url.clone());
     Ok(loaded)
 }
 

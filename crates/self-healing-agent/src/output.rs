@@ -104,20 +104,19 @@ async fn pump<R: AsyncRead + Unpin>(mut stream: R, cap: Capture) {
             Ok(n) => n,
         };
         let found = consume(&cap, &mut lines, Some(&buf[..n]));
-        if !found.is_empty() {
-            let _ = cap.events.send(Event::Incidents {
-                agent: cap.agent,
-                generation: cap.generation,
-                incidents: found,
-            });
-        }
+        report(&cap, found);
     }
     let found = consume(&cap, &mut lines, None);
-    if !found.is_empty() {
+    report(&cap, found);
+}
+
+/// Hands a chunk's incidents to the run loop (nothing to send for a quiet chunk).
+fn report(cap: &Capture, incidents: Vec<healing_core::incident::Incident>) {
+    if !incidents.is_empty() {
         let _ = cap.events.send(Event::Incidents {
             agent: cap.agent,
             generation: cap.generation,
-            incidents: found,
+            incidents,
         });
     }
 }

@@ -8,16 +8,14 @@ use healing_core::state::{StateStore, docs};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// Minimum spacing of writes.
 const COALESCE: Duration = Duration::from_millis(100);
 
-/// RFC 3339 with milliseconds, the format of every time in the documents.
-pub fn rfc3339(t: SystemTime) -> String {
-    humantime::format_rfc3339_millis(t).to_string()
-}
+/// RFC 3339 with milliseconds, the format of every time in the supervisor's documents.
+pub use healing_core::state::rfc3339_millis as rfc3339;
 
 /// `agent_status.json` (without the envelope the store adds).
 #[derive(Debug, Clone, Serialize)]

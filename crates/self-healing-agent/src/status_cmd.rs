@@ -18,12 +18,7 @@ use std::time::{Duration, SystemTime};
 /// Fix events shown, newest first.
 const RECENT_FIXES: usize = 10;
 
-/// Prints the status of everything found in `state_dir`.
-pub fn run(state_dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
-    run_at(state_dir, SystemTime::now(), out)
-}
-
-/// [`run`] with "now" given, so ages are reproducible.
+/// Prints the status of everything found in `state_dir`, with "now" given so ages are reproducible.
 pub fn run_at(state_dir: &Path, now: SystemTime, out: &mut dyn Write) -> anyhow::Result<()> {
     run_docs(&Documents::Dir(state_dir.to_path_buf()), now, out)
 }

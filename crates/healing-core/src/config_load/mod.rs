@@ -57,6 +57,17 @@ pub struct LoadedConfig {
 }
 
 impl LoadedConfig {
+    /// Applies the `--state-dir` / `--state-url` flags every binary has: a flag beats the file and the
+    /// environment.
+    pub fn override_state(&mut self, dir: Option<PathBuf>, url: Option<String>) {
+        if let Some(dir) = dir {
+            self.config.state_dir = dir;
+        }
+        if let Some(url) = url {
+            self.config.state_url = Some(url);
+        }
+    }
+
     /// The effective configuration as TOML, with agent env values, URL passwords and values of keys
     /// named like secrets (`*token*`, `*secret*`, `*key*`, `*password*`) shown as `***`.
     pub fn effective_toml(&self) -> String {

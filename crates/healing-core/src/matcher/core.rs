@@ -183,9 +183,8 @@ impl Core {
             self.state = State::Frames(Traceback::new(line_no));
             return;
         }
-        if let Some(c) = cat.classify(text) {
-            emit(incident(c, line_no, text));
-        }
+        // Not JSON (already tried): classify the plain line.
+        standalone(cat, line_no, text, false, emit);
     }
 }
 

@@ -84,9 +84,7 @@ pub fn open_state_with(
             Ok((Arc::new(store), StateGuard::Lease(backend)))
         }
         None => {
-            let backend = FileBackend::new(&config.state_dir)?;
-            let lock = backend.lock(owner)?;
-            let store = StateStore::new(Arc::new(backend), clock).with_writer(owner);
+            let (store, lock) = StateStore::open_dir_with(&config.state_dir, owner, clock)?;
             Ok((Arc::new(store), StateGuard::File(lock)))
         }
     }

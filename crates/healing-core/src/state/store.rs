@@ -74,10 +74,18 @@ impl StateStore {
     /// Opens (creating) the state directory for `owner` and takes its writer lock, with the system clock.
     /// Fails with [`StateError::AlreadyRunning`] when another instance holds the lock.
     pub fn open_dir(dir: &Path, owner: &str) -> Result<(StateStore, WriterLock), StateError> {
+        Self::open_dir_with(dir, owner, crate::clock::system_clock())
+    }
+
+    /// [`StateStore::open_dir`] with an injected clock.
+    pub fn open_dir_with(
+        dir: &Path,
+        owner: &str,
+        clock: SharedClock,
+    ) -> Result<(StateStore, WriterLock), StateError> {
         let backend = FileBackend::new(dir)?;
         let lock = backend.lock(owner)?;
-        let store =
-            StateStore::new(Arc::new(backend), crate::clock::system_clock()).with_writer(owner);
+        let store = StateStore::new(Arc::new(backend), clock).with_writer(owner);
         Ok((store, lock))
     }
 
@@ -211,6 +219,7 @@ pub fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
-fn rfc3339_millis(t: SystemTime) -> String {
+/// RFC 3339 with milliseconds, for documents that order events closer than a second apart.
+pub fn rfc3339_millis(t: SystemTime) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }

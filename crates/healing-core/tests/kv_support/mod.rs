@@ -181,3 +181,45 @@ pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// A namespace no other test (or earlier run against a shared server) uses, starting with `prefix`.
+pub fn unique_namespace(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// The JSON document stored under `key`, if any.
+pub fn stored(url: &str, key: &str) -> Option<serde_json::Value> {
+    match raw(url, &["GET", key]) {
+        redis::Value::BulkString(bytes) => serde_json::from_slice(&bytes).ok(),
+        _ => None,
+    }
+}
+
+/// A finished binary's stdout and stderr, for assertion messages and log checks.
+pub fn output_text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// SIGTERM, then the exit status within 10 s (a binary that ignores it fails the test, named `what`).
+pub fn stop_with_sigterm(mut child: Child, what: &str) -> std::process::ExitStatus {
+    let pid = rustix::process::Pid::from_child(&child);
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    panic!("{what} did not stop on SIGTERM");
+}
