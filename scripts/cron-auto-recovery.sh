@@ -5,19 +5,19 @@
 # shell in between to swallow it) and the exit code Render records is the binary's own:
 #   0 = healthy or fixed, 1 = problems remain, 2 = bad config.
 #
-# Binary: $AUTO_RECOVERY_BIN, else the release build next to this script, else `auto-recovery` on PATH.
+# Binary: $AUTO_RECOVERY_BIN, else target/dist/ (scripts/build-release.sh), else `auto-recovery` on PATH.
 # Config: $HEALING_CONFIG or ./healing.toml (see docs/configuration.md). Extra arguments are passed on.
 set -euo pipefail
 
 bin="${AUTO_RECOVERY_BIN:-}"
 if [[ -z "$bin" ]]; then
     here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-    if [[ -x "$here/../target/release/auto-recovery" ]]; then
-        bin="$here/../target/release/auto-recovery"
+    if [[ -x "$here/../target/dist/auto-recovery" ]]; then
+        bin="$here/../target/dist/auto-recovery"
     elif command -v auto-recovery >/dev/null 2>&1; then
         bin="$(command -v auto-recovery)"
     else
-        echo "cron-auto-recovery: no auto-recovery binary (set AUTO_RECOVERY_BIN or build with cargo build --release)" >&2
+        echo "cron-auto-recovery: no auto-recovery binary (set AUTO_RECOVERY_BIN or build with scripts/build-release.sh auto-recovery)" >&2
         exit 127
     fi
 fi

@@ -8,17 +8,17 @@
 # init's) SIGTERM reaches it directly, and it stops every child within its grace_period.
 #
 # Usage: scripts/start-all.sh [extra self-healing-agent arguments]
-# Env:   HEALING_BIN_DIR  where the three binaries are (default: <repo>/target/release)
+# Env:   HEALING_BIN_DIR  where the three binaries are (default: <repo>/target/dist, from scripts/build-release.sh)
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-bin_dir="${HEALING_BIN_DIR:-$root/target/release}"
+bin_dir="${HEALING_BIN_DIR:-$root/target/dist}"
 
 for bin in self-healing-agent prevention-agent auto-recovery; do
     if [[ ! -x "$bin_dir/$bin" ]]; then
         echo "start-all.sh: $bin_dir/$bin is missing; build it with:" >&2
-        echo "  cargo build --release --locked --bin self-healing-agent --bin prevention-agent --bin auto-recovery" >&2
+        echo "  scripts/build-release.sh" >&2
         exit 2
     fi
 done

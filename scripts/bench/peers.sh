@@ -29,10 +29,11 @@ export BENCH_DEPS=${BENCH_DEPS:-${XDG_CACHE_HOME:-$HOME/.cache}/bench-peers}
 export BENCH_RESULTS=${BENCH_RESULTS:-$BENCH_DEPS/results}
 mkdir -p "$BENCH_RESULTS"
 
-(cd "$ROOT" && cargo build --release -q -p self-healing-agent)
+# The binary as users run it: built the way render.yaml builds it (statically linked on glibc).
+"$ROOT/scripts/build-release.sh" self-healing-agent
 TARGET_DIR=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-export NEOLIGHT_BIN="$TARGET_DIR/release/self-healing-agent"
+export NEOLIGHT_BIN="$TARGET_DIR/dist/self-healing-agent"
 
 # The child program always; the peers themselves only when some other peer is asked for.
 if printf '%s\n' "${peers[@]}" | grep -qvx neolight; then

@@ -5,6 +5,10 @@
 //! prefilter over the raw bytes ([`Catalogue::may_match`]) rejects almost every line, and only lines that
 //! pass it go through the rule set and the capture work. Traceback structure is the
 //! [`crate::matcher`]'s business; the catalogue classifies one line at a time.
+//!
+//! Only the prefilter is compiled up front. The rule set and the per-rule capture regexes are compiled
+//! the first time a line gets past the prefilter: a supervisor whose agents are healthy never needs them,
+//! and together they are most of the catalogue's memory (part of the supervisor's idle RSS goal).
 
 mod builtin;
 
@@ -15,6 +19,7 @@ use crate::package_map::{distribution_for, is_valid_distribution_name};
 use builtin::RuleKind;
 use regex::{Captures, Regex, RegexSet};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// A pattern or mapping that cannot be used, named so the user can find it in `healing.toml`.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +47,7 @@ struct Rule {
     /// Shown as the incident's `pattern` (the user's name; `None` for built-ins, which use the kind).
     name: Option<String>,
     /// Capture pass, run only on the line the rule set picked.
-    regex: Regex,
+    regex: LazyRegex,
     kind: RuleKind,
     severity: Option<Severity>,
     action: Option<ActionKind>,
@@ -67,12 +72,12 @@ pub struct Classification {
 pub struct Catalogue {
     /// User rules first, then the built-ins.
     rules: Vec<Rule>,
-    /// All rules at once: which ones match a line.
-    set: RegexSet,
+    /// All rules at once: which ones match a line. Built from the rules' sources on first use.
+    set: OnceLock<RegexSet>,
     /// Literal needles plus the user's regexes, over raw bytes: can this line match at all?
     prefilter: regex::bytes::Regex,
-    host_port: Regex,
-    exception_name: Regex,
+    host_port: LazyRegex,
+    exception_name: LazyRegex,
     package_map: BTreeMap<String, String>,
 }
 
@@ -101,13 +106,14 @@ impl Catalogue {
         }
         let mut rules = Vec::with_capacity(user.len() + builtin::RULES.len());
         for p in user {
+            // The user's patterns are compiled now: a mistake in one is an error at start-up, by name.
             let regex = Regex::new(&p.regex).map_err(|e| CatalogueError::InvalidPattern {
                 name: p.name.clone(),
                 source: Box::new(e),
             })?;
             rules.push(Rule {
                 name: Some(p.name.clone()),
-                regex,
+                regex: LazyRegex::compiled(regex),
                 kind: RuleKind::Fixed(p.kind),
                 severity: p.severity,
                 action: p.action,
@@ -116,18 +122,12 @@ impl Catalogue {
         for (kind, src) in builtin::RULES {
             rules.push(Rule {
                 name: None,
-                regex: compile_builtin(src),
+                regex: LazyRegex::builtin(src),
                 kind: *kind,
                 severity: None,
                 action: None,
             });
         }
-        let set = RegexSet::new(rules.iter().map(|r| r.regex.as_str())).map_err(|e| {
-            CatalogueError::InvalidPattern {
-                name: "(all patterns together)".into(),
-                source: Box::new(e),
-            }
-        })?;
         let mut alternatives: Vec<String> =
             builtin::NEEDLES.iter().map(|n| regex::escape(n)).collect();
         alternatives.extend(user.iter().map(|p| format!("(?m:{})", p.regex)));
@@ -137,12 +137,24 @@ impl Catalogue {
                 source: Box::new(e),
             }
         })?;
+        // With user patterns the union is compiled now: together they could exceed the size limit, and
+        // that must be an error at start-up, not a surprise on the first failing line.
+        let set = OnceLock::new();
+        if !user.is_empty() {
+            let compiled = RegexSet::new(rules.iter().map(|r| r.regex.source())).map_err(|e| {
+                CatalogueError::InvalidPattern {
+                    name: "(all patterns together)".into(),
+                    source: Box::new(e),
+                }
+            })?;
+            let _ = set.set(compiled);
+        }
         Ok(Catalogue {
             rules,
             set,
             prefilter,
-            host_port: compile_builtin(builtin::HOST_PORT),
-            exception_name: compile_builtin(builtin::EXCEPTION_NAME),
+            host_port: LazyRegex::builtin(builtin::HOST_PORT),
+            exception_name: LazyRegex::builtin(builtin::EXCEPTION_NAME),
             package_map: package_map.clone(),
         })
     }
@@ -214,10 +226,11 @@ impl Catalogue {
 
     /// Classifies one clean line (decoded, ANSI-stripped). The first matching rule wins.
     pub fn classify(&self, line: &str) -> Option<Classification> {
-        let rule = self.set.matches(line).into_iter().next()?;
-        let caps = self.rules[rule].regex.captures(line)?;
+        let rule = self.set().matches(line).into_iter().next()?;
+        let regex = self.rules[rule].regex.get();
+        let caps = regex.captures(line)?;
         let mut detail = Detail::default();
-        Self::fill_from_captures(&self.rules[rule].regex, &caps, &mut detail);
+        Self::fill_from_captures(regex, &caps, &mut detail);
         if detail.host.is_none()
             && let Some((host, port)) = self.host_port(line)
         {
@@ -227,6 +240,7 @@ impl Catalogue {
         if detail.exception.is_none() {
             detail.exception = self
                 .exception_name
+                .get()
                 .captures(line)
                 .and_then(|c| c.name("exception"))
                 .map(|m| m.as_str().to_string());
@@ -269,11 +283,23 @@ impl Catalogue {
         }
     }
 
+    /// The rule set. With user patterns it was compiled at construction; the built-in set alone is a
+    /// constant (covered by the unit tests) compiled on the first line that passes the prefilter.
+    fn set(&self) -> &RegexSet {
+        self.set.get_or_init(
+            || match RegexSet::new(self.rules.iter().map(|r| r.regex.source())) {
+                Ok(set) => set,
+                Err(e) => panic!("the built-in rule set does not compile: {e}"),
+            },
+        )
+    }
+
     /// Host and port named anywhere on a line, if any.
     pub fn host_port(&self, line: &str) -> Option<(String, Option<u16>)> {
-        let caps = self.host_port.captures(line)?;
+        let regex = self.host_port.get();
+        let caps = regex.captures(line)?;
         let mut detail = Detail::default();
-        Self::fill_from_captures(&self.host_port, &caps, &mut detail);
+        Self::fill_from_captures(regex, &caps, &mut detail);
         detail.host.map(|h| (h, detail.port))
     }
 
@@ -302,11 +328,39 @@ impl Catalogue {
     }
 }
 
-/// Built-in patterns are constants; a failure is a bug caught by the unit tests.
-fn compile_builtin(src: &str) -> Regex {
-    match Regex::new(src) {
-        Ok(re) => re,
-        Err(e) => panic!("built-in pattern {src:?} does not compile: {e}"),
+/// A regex compiled on first use (built-ins) or at construction (the user's, to report errors early).
+#[derive(Debug)]
+struct LazyRegex {
+    source: String,
+    compiled: OnceLock<Regex>,
+}
+
+impl LazyRegex {
+    fn builtin(source: &str) -> LazyRegex {
+        LazyRegex {
+            source: source.to_string(),
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn compiled(regex: Regex) -> LazyRegex {
+        LazyRegex {
+            source: regex.as_str().to_string(),
+            compiled: OnceLock::from(regex),
+        }
+    }
+
+    fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Built-in patterns are constants; a failure is a bug caught by the unit tests.
+    fn get(&self) -> &Regex {
+        self.compiled
+            .get_or_init(|| match Regex::new(&self.source) {
+                Ok(re) => re,
+                Err(e) => panic!("built-in pattern {:?} does not compile: {e}", self.source),
+            })
     }
 }
 

@@ -7,6 +7,7 @@ use blueprint_support::*;
 use healing_core::config_load;
 use serde_yaml_ng::Value;
 use std::collections::BTreeSet;
+use std::os::unix::fs::PermissionsExt;
 
 const ROOT_KEYS: &[&str] = &[
     "services",
@@ -177,7 +178,7 @@ fn start_commands_exec_binaries_that_exist_in_the_workspace() {
     {
         let name = str_of(s, "name").unwrap_or_default();
         let (program, _) = exec_target(name, str_of(s, "startCommand").unwrap_or_default());
-        let built = if let Some(bin) = program.strip_prefix("./target/release/") {
+        let built = if let Some(bin) = program.strip_prefix("./target/dist/") {
             assert!(
                 bins.contains(bin),
                 "{name}: {bin} is not a workspace binary ({bins:?})"
@@ -191,7 +192,7 @@ fn start_commands_exec_binaries_that_exist_in_the_workspace() {
             let bin = bins
                 .iter()
                 .find(|b| {
-                    text.contains(&format!("target/release/{b}"))
+                    text.contains(&format!("target/dist/{b}"))
                         || text.contains(&format!("exec {b}"))
                 })
                 .unwrap_or_else(|| panic!("{name}: {program} does not run a workspace binary"));
@@ -201,13 +202,26 @@ fn start_commands_exec_binaries_that_exist_in_the_workspace() {
             );
             bin.clone()
         };
+        // The build script is the one way binaries are built for users (static, into target/dist/).
         let build = str_of(s, "buildCommand").unwrap_or_default();
-        assert!(
-            build.starts_with("cargo build --release --locked"),
+        let mut words = build.split_whitespace();
+        assert_eq!(
+            words.next(),
+            Some("scripts/build-release.sh"),
             "{name}: {build}"
         );
+        let script = repo_root().join("scripts/build-release.sh");
+        let mode = std::fs::metadata(&script)
+            .unwrap_or_else(|e| panic!("{name}: {} is missing: {e}", script.display()))
+            .permissions()
+            .mode();
         assert!(
-            build.contains(&format!("--bin {built}")),
+            mode & 0o111 != 0,
+            "{name}: the build script is not executable"
+        );
+        let named: Vec<&str> = words.collect();
+        assert!(
+            named.is_empty() || named.contains(&built.as_str()),
             "{name}: {build} does not build {built}"
         );
     }

@@ -129,7 +129,7 @@ fn start_all_refuses_to_start_without_the_companion_binaries() {
     assert_eq!(result.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(
-        stderr.contains("auto-recovery is missing") && stderr.contains("cargo build"),
+        stderr.contains("auto-recovery is missing") && stderr.contains("scripts/build-release.sh"),
         "{stderr}"
     );
     assert!(!out.exists(), "nothing was started");

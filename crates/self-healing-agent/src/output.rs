@@ -14,17 +14,27 @@ use healing_core::clock::SharedClock;
 use healing_core::line_reader::LineBuf;
 use healing_core::matcher::Matcher;
 use rustix::process::Signal;
+use std::cell::RefCell;
+use std::io;
+use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::net::unix::pipe;
 use tokio::process::Child;
 use tokio::sync::mpsc::UnboundedSender;
 
 /// How long the exit report waits for the streams to drain after the process is gone.
 const DRAIN_GRACE: Duration = Duration::from_millis(200);
-/// Read size per stream: small, so eight agents stay well under the memory goal.
+/// Read size per stream.
 const CHUNK: usize = 8 * 1024;
+
+thread_local! {
+    /// One read buffer per runtime thread, shared by every stream: a pump waits for readiness without
+    /// holding memory and borrows the buffer only between that wake-up and the end of the synchronous
+    /// hand-off to the log and the matcher, so sixteen idle streams cost no buffers at all.
+    static READ_BUF: RefCell<Box<[u8]>> = RefCell::new(vec![0u8; CHUNK].into_boxed_slice());
+}
 
 /// Everything one process's watchers share.
 #[derive(Debug, Clone)]
@@ -53,11 +63,13 @@ pub fn attach(mut child: Child, cap: Capture) {
     let out = child
         .stdout
         .take()
-        .map(|s| tokio::spawn(pump(s, cap.clone())));
+        .and_then(|s| s.into_owned_fd().ok())
+        .map(|fd| tokio::spawn(pump(fd, cap.clone())));
     let err = child
         .stderr
         .take()
-        .map(|s| tokio::spawn(pump(s, cap.clone())));
+        .and_then(|s| s.into_owned_fd().ok())
+        .map(|fd| tokio::spawn(pump(fd, cap.clone())));
     tokio::spawn(async move {
         let status = child.wait().await;
         let at = cap.clock.now();
@@ -94,17 +106,24 @@ pub fn attach(mut child: Child, cap: Capture) {
     });
 }
 
-/// Reads one stream to EOF.
-async fn pump<R: AsyncRead + Unpin>(mut stream: R, cap: Capture) {
-    let mut buf = vec![0u8; CHUNK];
+/// Reads one stream (a pipe) to EOF.
+async fn pump(fd: OwnedFd, cap: Capture) {
     let mut lines = LineBuf::new(cap.max_line);
-    loop {
-        let n = match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        let found = consume(&cap, &mut lines, Some(&buf[..n]));
-        report(&cap, found);
+    if let Ok(stream) = pipe::Receiver::from_owned_fd(fd) {
+        while stream.readable().await.is_ok() {
+            let more = READ_BUF.with_borrow_mut(|buf| match stream.try_read(buf) {
+                Ok(0) => false,
+                Ok(n) => {
+                    let found = consume(&cap, &mut lines, Some(&buf[..n]));
+                    report(&cap, found);
+                    true
+                }
+                Err(e) => e.kind() == io::ErrorKind::WouldBlock,
+            });
+            if !more {
+                break;
+            }
+        }
     }
     let found = consume(&cap, &mut lines, None);
     report(&cap, found);

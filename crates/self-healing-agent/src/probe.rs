@@ -56,7 +56,10 @@ impl Supervisor {
                 });
                 continue;
             }
-            if let (Some(url), Some(client)) = (a.cfg.health_url.clone(), client()) {
+            // `health_url` first: the client (TLS roots and all) is built only for an agent that has one.
+            if let Some(url) = a.cfg.health_url.clone()
+                && let Some(client) = client()
+            {
                 let tx = self.tx.clone();
                 let generation = a.generation;
                 let request = client.get(url).timeout(timeout);

@@ -10,7 +10,7 @@ use crate::clock::SharedClock;
 use crate::config::AlertsConfig;
 use crate::kind::Severity;
 use crate::state::{StateStore, docs};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -45,7 +45,9 @@ impl Sink {
 #[derive(Debug)]
 pub(super) struct Worker {
     sinks: Vec<Sink>,
-    client: reqwest::Client,
+    /// Built on the first delivery: a supervisor that never alerts never initialises the TLS stack,
+    /// which keeps its code out of memory (the idle RSS goal) and its set-up off the start path.
+    client: OnceLock<Result<reqwest::Client, String>>,
     options: AlertOptions,
     min_severity: Severity,
     dedup: Dedup,
@@ -76,17 +78,6 @@ impl Worker {
         if let Some(url) = sinks.webhook {
             list.push(Sink::Webhook(WebhookSink { url }));
         }
-        let client = match reqwest::Client::builder()
-            .timeout(options.request_timeout)
-            .build()
-        {
-            Ok(client) => client,
-            Err(e) => {
-                tracing::error!(error = %e.without_url(), "alert HTTP client unavailable; alerts are logged only");
-                list.clear();
-                reqwest::Client::default()
-            }
-        };
         if list.is_empty() {
             tracing::info!(
                 source,
@@ -101,7 +92,7 @@ impl Worker {
         let outbox = Outbox::load(store, docs::alert_outbox(source), options.outbox_limit);
         Self {
             sinks: list,
-            client,
+            client: OnceLock::new(),
             min_severity: cfg.min_severity,
             dedup: Dedup::new(cfg.dedup_window),
             outbox,
@@ -268,10 +259,14 @@ impl Worker {
         shutdown: &CancellationToken,
     ) -> Result<(), AlertError> {
         let sink = &self.sinks[i];
+        let client = self.client().map_err(|message| AlertError::Transport {
+            sink: sink.kind(),
+            message,
+        })?;
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let error = match sink.send(&self.client, alert).await {
+            let error = match sink.send(client, alert).await {
                 Ok(()) => return Ok(()),
                 Err(e @ AlertError::Rejected { .. }) => return Err(e),
                 Err(e) => e,
@@ -298,6 +293,22 @@ impl Worker {
                 _ = shutdown.cancelled() => return Err(error),
             }
         }
+    }
+
+    /// The HTTP client, built once on first use; a failure to build it is remembered and reported
+    /// as a transport error, so the alert is parked in the outbox instead of lost.
+    fn client(&self) -> Result<&reqwest::Client, String> {
+        let built = self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(self.options.request_timeout)
+                .build()
+                .map_err(|e| {
+                    let message = e.without_url().to_string();
+                    tracing::error!(error = %message, "alert HTTP client unavailable");
+                    message
+                })
+        });
+        built.as_ref().map_err(Clone::clone)
     }
 
     fn backoff(&self, attempt: u32) -> Duration {

@@ -268,3 +268,19 @@ fn the_tuned_prefilter_passes_every_line_the_earlier_needles_passed() {
     assert!(builtin::NEEDLES.len() <= 32 && builtin::NEEDLES.iter().all(|n| n.len() >= 3));
     assert!(!cat.may_match(b"2024-05-14 INFO [w-1] app: cache hit for user 42 in 3 ms"));
 }
+
+#[test]
+fn every_built_in_regex_and_the_built_in_set_compile() {
+    // They are compiled on first use at run time, so a broken constant must fail here instead.
+    let cat = Catalogue::builtin();
+    assert!(
+        cat.set.get().is_none(),
+        "the built-in set waits for a candidate line"
+    );
+    for rule in &cat.rules {
+        assert!(!rule.regex.get().as_str().is_empty());
+    }
+    assert!(cat.host_port.get().captures_len() > 1);
+    assert!(cat.exception_name.get().captures_len() > 1);
+    assert_eq!(cat.set().len(), builtin::RULES.len());
+}
