@@ -192,6 +192,10 @@ pub struct AgentConfig {
     /// HTTP liveness probe (2xx within `health_timeout`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_url: Option<String>,
+    /// How long a fresh process has to come up before `health_url` is first probed (Docker's
+    /// `start_period`): a web agent still binding its port is starting, not hung.
+    #[serde(default = "default_health_start_period", with = "humantime_serde")]
+    pub health_start_period: Duration,
     /// A file the agent touches; stale beyond `heartbeat_max_age` means hung.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heartbeat_file: Option<PathBuf>,
@@ -208,6 +212,9 @@ fn default_cwd() -> PathBuf {
 }
 fn default_heartbeat_max_age() -> Duration {
     secs(180)
+}
+fn default_health_start_period() -> Duration {
+    secs(10)
 }
 fn default_true() -> bool {
     true
@@ -542,6 +549,7 @@ cwd = "."
 env = { PYTHONUNBUFFERED = "1" }
 log_file = "logs/sports_analytics.log"
 health_url = "http://127.0.0.1:8001/health"
+health_start_period = "10s"
 heartbeat_file = "state/heartbeat/sports_analytics"
 heartbeat_max_age = "3m"
 [fixes]
@@ -570,6 +578,10 @@ url_env = "HEALING_WEBHOOK_URL"
 "#;
         let config: Config = toml::from_str(src).unwrap();
         assert_eq!(config.agents[0].heartbeat_max_age, Duration::from_secs(180));
+        assert_eq!(
+            config.agents[0].health_start_period,
+            Duration::from_secs(10)
+        );
         assert_eq!(config.restart.max_delay, Duration::from_secs(300));
         assert_eq!(config.patterns[0].kind, ErrorKind::ConnectionError);
         assert_eq!(config.patterns[0].action, Some(ActionKind::Retry));

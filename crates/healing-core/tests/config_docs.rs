@@ -33,6 +33,7 @@ fn fully_populated() -> Config {
         env: Default::default(),
         log_file: Some("a.log".into()),
         health_url: Some("http://127.0.0.1:1/health".into()),
+        health_start_period: Duration::from_secs(2),
         heartbeat_file: Some("hb".into()),
         heartbeat_max_age: Duration::from_secs(1),
         enabled: true,

@@ -295,6 +295,7 @@ mod tests {
             env: Default::default(),
             log_file: None,
             health_url: None,
+            health_start_period: std::time::Duration::from_secs(10),
             heartbeat_file: None,
             heartbeat_max_age: std::time::Duration::from_secs(180),
             enabled: true,

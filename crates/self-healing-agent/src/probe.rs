@@ -11,10 +11,22 @@ use std::time::{Duration, SystemTime};
 /// Created on first use so agents without `health_url` cost no HTTP client memory.
 static CLIENT: OnceLock<Option<reqwest::Client>> = OnceLock::new();
 
+/// No idle connections are kept: probes are an `interval` apart, and a kept-alive connection that the
+/// agent's server closes just as a probe reuses it would fail that probe and kill a healthy agent.
 fn client() -> Option<&'static reqwest::Client> {
     CLIENT
-        .get_or_init(|| reqwest::Client::builder().build().ok())
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .ok()
+        })
         .as_ref()
+}
+
+/// Whether `health_url` may be probed yet: not before the process has had `start_period` to come up.
+pub fn health_probe_due(started_at: SystemTime, start_period: Duration, now: SystemTime) -> bool {
+    now.duration_since(started_at).unwrap_or_default() >= start_period
 }
 
 /// Why a heartbeat file says the agent is hung (None = fine or too early to tell).
@@ -58,6 +70,7 @@ impl Supervisor {
             }
             // `health_url` first: the client (TLS roots and all) is built only for an agent that has one.
             if let Some(url) = a.cfg.health_url.clone()
+                && health_probe_due(started, a.cfg.health_start_period, now)
                 && let Some(client) = client()
             {
                 let tx = self.tx.clone();
@@ -119,5 +132,25 @@ mod tests {
                 .unwrap()
                 .contains("old")
         );
+    }
+
+    #[test]
+    fn health_url_is_probed_only_after_the_start_period() {
+        let started = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let period = Duration::from_secs(10);
+        assert!(!health_probe_due(started, period, started));
+        assert!(!health_probe_due(
+            started,
+            period,
+            started + Duration::from_millis(9_999)
+        ));
+        assert!(health_probe_due(started, period, started + period));
+        // A clock that went backwards is "just started", not "long ago".
+        assert!(!health_probe_due(
+            started,
+            period,
+            started - Duration::from_secs(60)
+        ));
+        assert!(health_probe_due(started, Duration::ZERO, started));
     }
 }

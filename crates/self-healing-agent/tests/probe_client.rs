@@ -98,6 +98,7 @@ fn an_agent_with_a_health_url_gets_its_client_built_and_probed() {
 name = "web"
 command = ["sleep", "30"]
 health_url = "http://127.0.0.1:1/health"
+health_start_period = "0s"
 "#,
     );
     let roots = project.path().join("roots.pem");
