@@ -6,6 +6,7 @@
 
 mod common;
 use common::{Project, fast, run_until};
+use healing_core::config_load::LoadedConfig;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -44,11 +45,19 @@ command = ["sh", "-c", "date +%s%N >> spawns.txt; exec sleep 30"]
     .replace(r#"interval = "60s""#, r#"interval = "50ms""#)
 }
 
-fn spawn_times_ms(p: &Project) -> Vec<f64> {
-    p.lines("spawns.txt")
+/// Runs the supervisor until the agent was spawned twice; the time between the two spawns, in ms.
+async fn first_restart_after_ms(p: &Project, cfg: LoadedConfig) -> f64 {
+    run_until(cfg, Duration::from_secs(10), || {
+        p.lines("spawns.txt").len() >= 2
+    })
+    .await;
+    let spawns: Vec<f64> = p
+        .lines("spawns.txt")
         .iter()
         .map(|l| l.parse::<u128>().unwrap() as f64 / 1e6)
-        .collect()
+        .collect();
+    assert!(spawns.len() >= 2, "{spawns:?}");
+    spawns[1] - spawns[0]
 }
 
 fn last_incident_line(p: &Project) -> String {
@@ -97,14 +106,8 @@ async fn a_fresh_process_gets_its_start_period_before_the_first_probe() {
     let cfg = p.config(&config(&format!(
         "health_url = \"{url}\"\nhealth_start_period = \"700ms\""
     )));
-    run_until(cfg, Duration::from_secs(10), || {
-        p.lines("spawns.txt").len() >= 2
-    })
-    .await;
-    let spawns = spawn_times_ms(&p);
-    assert!(spawns.len() >= 2, "{spawns:?}");
+    let gap = first_restart_after_ms(&p, cfg).await;
     // Probes every 50 ms, but the first one waits 700 ms; then TERM, exit, the 100 ms restart delay.
-    let gap = spawns[1] - spawns[0];
     assert!(
         (800.0..2_000.0).contains(&gap),
         "restarted {gap:.0} ms after start"
@@ -126,14 +129,8 @@ heartbeat_max_age = "400ms"
         )
         .replace(r#"interval = "60s""#, r#"interval = "50ms""#),
     );
-    run_until(cfg, Duration::from_secs(10), || {
-        p.lines("spawns.txt").len() >= 2
-    })
-    .await;
-    let spawns = spawn_times_ms(&p);
-    assert!(spawns.len() >= 2, "{spawns:?}");
+    let gap = first_restart_after_ms(&p, cfg).await;
     // Touched at 0 and 0.3 s, stale after 0.7 s; then TERM, exit and the 100 ms restart delay.
-    let gap = spawns[1] - spawns[0];
     assert!(
         (700.0..2_000.0).contains(&gap),
         "restarted {gap:.0} ms after start"
