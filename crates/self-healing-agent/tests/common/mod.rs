@@ -136,6 +136,16 @@ impl Binary {
     }
 }
 
+/// A test that fails before `stop` must not leave the supervisor (and its agents) running.
+impl Drop for Binary {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Polls `until` every 20 ms for at most `limit` (async, so an in-process server keeps running).
 pub async fn wait_for(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
