@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use auto_recovery::{RunConfig, RunOutcome, run};
 use clap::Parser;
-use std::path::PathBuf;
+use healing_core::config_load::ConfigArgs;
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -13,16 +13,9 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// Config file (default: $HEALING_CONFIG, then ./healing.toml).
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// State directory (over `state_dir` in the config).
-    #[arg(long)]
-    state_dir: Option<PathBuf>,
-    /// Key Value state store URL, `redis://…` (over `state_url` and $HEALING_STATE_URL; prefer the
-    /// variable, which keeps the password out of the process list).
-    #[arg(long)]
-    state_url: Option<String>,
+    /// `--config`, `--state-dir`, `--state-url`.
+    #[command(flatten)]
+    config: ConfigArgs,
     /// One pass: exit 0 when healthy or fixed, 1 when problems remain, 2 on bad config.
     #[arg(long, conflicts_with = "interval")]
     once: bool,
@@ -34,7 +27,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     healing_core::service::init_tracing();
-    let loaded = match healing_core::config_load::load(args.config.as_deref()) {
+    let loaded = match args.config.load() {
         Ok(loaded) => loaded,
         Err(err) => {
             eprintln!("auto-recovery: {err}");
@@ -53,8 +46,6 @@ fn main() -> ExitCode {
     };
     let cfg = RunConfig {
         loaded,
-        state_dir: args.state_dir,
-        state_url: args.state_url,
         once: args.once,
         interval: args.interval,
     };

@@ -13,7 +13,6 @@ use healing_core::dependencies::ProbeCache;
 use healing_core::executor::Executor;
 use healing_core::policy::Policy;
 use healing_core::state::{ReadOutcome, Scope, docs, open_state_scoped, watch_store_health};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -27,12 +26,8 @@ const ALERT_DRAIN: Duration = Duration::from_secs(10);
 /// What `main` hands over.
 #[derive(Debug)]
 pub struct RunConfig {
-    /// The loaded, validated configuration.
+    /// The loaded, validated configuration (`--state-dir` / `--state-url` already applied).
     pub loaded: LoadedConfig,
-    /// `--state-dir` (over the config's `state_dir`).
-    pub state_dir: Option<PathBuf>,
-    /// `--state-url` (over the config's `state_url` and `HEALING_STATE_URL`).
-    pub state_url: Option<String>,
     /// `--once`: one pass, then exit.
     pub once: bool,
     /// `--interval` (over `[recovery] interval`).
@@ -68,9 +63,7 @@ pub async fn run_with(
     clock: SharedClock,
     env: Arc<EnvFn>,
 ) -> anyhow::Result<RunOutcome> {
-    let mut loaded = cfg.loaded.clone();
-    loaded.override_state(cfg.state_dir.clone(), cfg.state_url.clone());
-    let config = &loaded.config;
+    let config = &cfg.loaded.config;
     let (store, guard) = open_state_scoped(config, SOURCE, Scope::Service, clock.clone())
         .with_context(|| match &config.state_url {
             Some(_) => "opening the Key Value state store".to_string(),

@@ -141,11 +141,9 @@ impl Catalogue {
         // that must be an error at start-up, not a surprise on the first failing line.
         let set = OnceLock::new();
         if !user.is_empty() {
-            let compiled = RegexSet::new(rules.iter().map(|r| r.regex.source())).map_err(|e| {
-                CatalogueError::InvalidPattern {
-                    name: "(all patterns together)".into(),
-                    source: Box::new(e),
-                }
+            let compiled = rule_set(&rules).map_err(|e| CatalogueError::InvalidPattern {
+                name: "(all patterns together)".into(),
+                source: Box::new(e),
             })?;
             let _ = set.set(compiled);
         }
@@ -286,12 +284,10 @@ impl Catalogue {
     /// The rule set. With user patterns it was compiled at construction; the built-in set alone is a
     /// constant (covered by the unit tests) compiled on the first line that passes the prefilter.
     fn set(&self) -> &RegexSet {
-        self.set.get_or_init(
-            || match RegexSet::new(self.rules.iter().map(|r| r.regex.source())) {
-                Ok(set) => set,
-                Err(e) => panic!("the built-in rule set does not compile: {e}"),
-            },
-        )
+        self.set.get_or_init(|| match rule_set(&self.rules) {
+            Ok(set) => set,
+            Err(e) => panic!("the built-in rule set does not compile: {e}"),
+        })
     }
 
     /// Host and port named anywhere on a line, if any.
@@ -326,6 +322,11 @@ impl Catalogue {
             }
         }
     }
+}
+
+/// All rules in one set, in rule order (the first match wins).
+fn rule_set(rules: &[Rule]) -> Result<RegexSet, regex::Error> {
+    RegexSet::new(rules.iter().map(|r| r.regex.source()))
 }
 
 /// A regex compiled on first use (built-ins) or at construction (the user's, to report errors early).

@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 use clap::Parser;
+use healing_core::config_load::ConfigArgs;
 use prevention_agent::run::{RunOptions, run};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
@@ -11,16 +11,9 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// healing.toml to use (default: $HEALING_CONFIG, then ./healing.toml, then built-in defaults).
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// State directory (overrides the config and $HEALING_STATE_DIR).
-    #[arg(long)]
-    state_dir: Option<PathBuf>,
-    /// Key Value state store URL, `redis://…` (overrides the config and $HEALING_STATE_URL; prefer the
-    /// variable, which keeps the password out of the process list).
-    #[arg(long)]
-    state_url: Option<String>,
+    /// `--config`, `--state-dir`, `--state-url`.
+    #[command(flatten)]
+    config: ConfigArgs,
     /// Run one pass and exit: 0 all clear, 1 warnings raised, 2 bad configuration.
     #[arg(long)]
     once: bool,
@@ -30,7 +23,7 @@ struct Args {
 async fn main() -> ExitCode {
     let args = Args::parse();
     healing_core::service::init_tracing();
-    let mut loaded = match healing_core::config_load::load(args.config.as_deref()) {
+    let loaded = match args.config.load() {
         Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("prevention-agent: {e}");
@@ -40,7 +33,6 @@ async fn main() -> ExitCode {
     if loaded.used_defaults {
         tracing::info!("no healing.toml found: running on built-in defaults");
     }
-    loaded.override_state(args.state_dir, args.state_url);
     let token = CancellationToken::new();
     if let Err(e) = healing_core::service::cancel_on_signals(token.clone()) {
         eprintln!("prevention-agent: cannot install the signal handlers: {e}");

@@ -1,6 +1,7 @@
 //! The command line.
 
 use clap::{Parser, Subcommand};
+use healing_core::config_load::ConfigArgs;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -8,16 +9,9 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(name = "self-healing-agent", version)]
 pub struct Cli {
-    /// Config file (default: env HEALING_CONFIG, then ./healing.toml, else built-in defaults).
-    #[arg(long, global = true)]
-    pub config: Option<PathBuf>,
-    /// State directory (overrides `state_dir`).
-    #[arg(long, global = true)]
-    pub state_dir: Option<PathBuf>,
-    /// Key Value store for the state documents, `redis://…` or `rediss://…` (overrides `state_url`
-    /// and `HEALING_STATE_URL`); the state directory is used when neither is set.
-    #[arg(long, global = true)]
-    pub state_url: Option<String>,
+    /// `--config`, `--state-dir`, `--state-url`.
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Run this long, then shut down cleanly (e.g. "30s"); used by the demo and tests.
     #[arg(long, global = true, value_parser = parse_duration)]
     pub exit_after: Option<Duration>,

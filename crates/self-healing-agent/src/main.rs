@@ -1,7 +1,7 @@
 //! Wiring only: arguments, tracing, config, signals → [`self_healing_agent::run`], exit code.
 
 use clap::Parser;
-use healing_core::config_load::{self, ConfigError, LoadedConfig};
+use healing_core::config_load::{ConfigError, LoadedConfig};
 use self_healing_agent::cli::{Cli, Command};
 use self_healing_agent::documents::Documents;
 use self_healing_agent::{scan, status_cmd};
@@ -26,12 +26,10 @@ fn print_config_error(e: &ConfigError) {
 }
 
 fn load(cli: &Cli) -> Result<LoadedConfig, ExitCode> {
-    let mut loaded = config_load::load(cli.config.as_deref()).map_err(|e| {
+    cli.config.load().map_err(|e| {
         print_config_error(&e);
         ExitCode::from(2)
-    })?;
-    loaded.override_state(cli.state_dir.clone(), cli.state_url.clone());
-    Ok(loaded)
+    })
 }
 
 fn main() -> ExitCode {

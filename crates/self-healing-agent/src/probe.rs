@@ -69,13 +69,13 @@ impl Supervisor {
                 continue;
             }
             // `health_url` first: the client (TLS roots and all) is built only for an agent that has one.
-            if let Some(url) = a.cfg.health_url.clone()
+            if let Some(url) = &a.cfg.health_url
                 && health_probe_due(started, a.cfg.health_start_period, now)
                 && let Some(client) = client()
             {
                 let tx = self.tx.clone();
                 let generation = a.generation;
-                let request = client.get(url).timeout(timeout);
+                let request = client.get(url.as_str()).timeout(timeout);
                 tokio::spawn(async move {
                     let reason = match request.send().await {
                         Ok(r) if r.status().is_success() => return,

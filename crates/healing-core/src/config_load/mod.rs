@@ -18,6 +18,7 @@
 //! assert!(text.contains("healing.toml:3:1: restart.max_per_hour: must be at least 1, got 0"));
 //! ```
 
+mod args;
 mod effective;
 mod env;
 mod find;
@@ -27,6 +28,7 @@ mod paths;
 mod rules;
 mod validate;
 
+pub use args::ConfigArgs;
 pub use env::{EnvLookup, render_mode};
 pub use find::{DEFAULTS_LABEL, load, load_with};
 pub use validate::{REGEX_MAX_LEN, REGEX_SIZE_LIMIT};
