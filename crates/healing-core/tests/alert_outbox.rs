@@ -86,11 +86,10 @@ async fn undeliverable_alert_survives_restart_and_is_sent_first_by_the_next_aler
 async fn alerts_still_queued_at_shutdown_are_parked_in_the_outbox_without_network() {
     let server = FakeServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let run = spawn(
+    let run = spawn_fast(
         &config(&server.base()),
         telegram_sinks(),
-        fast_options(),
-        store(dir.path(), clock()),
+        dir.path(),
         clock(),
     );
     // The worker has not run yet on this single-threaded runtime: everything is still queued.
@@ -116,11 +115,10 @@ async fn corrupt_outbox_is_set_aside_and_the_alerter_still_works() {
         b"{\"schema_version\":1,\"entries\":[{\"alert\":",
     )
     .unwrap();
-    let run = spawn(
+    let run = spawn_fast(
         &config(&server.base()),
         telegram_sinks(),
-        fast_options(),
-        store(dir.path(), clock()),
+        dir.path(),
         clock(),
     );
     run.handle.send(alert("k", Severity::High));

@@ -21,13 +21,7 @@ async fn telegram_receives_an_html_escaped_alert_in_the_configured_chat() {
     let server = FakeServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let (_, clock) = clock();
-    let run = spawn(
-        &config(&server.base()),
-        telegram_sinks(),
-        fast_options(),
-        store(dir.path(), clock.clone()),
-        clock,
-    );
+    let run = spawn_fast(&config(&server.base()), telegram_sinks(), dir.path(), clock);
 
     let mut a = alert("module_not_found:yaml", Severity::High);
     a.body = "if x < 1 && y > 2: <b>not bold</b>".into();
@@ -58,13 +52,7 @@ async fn telegram_429_retry_after_is_read_and_honoured_before_resending() {
     server.script([Reply::telegram_429(7)]);
     let dir = tempfile::tempdir().unwrap();
     let (_, clock) = clock();
-    let run = spawn(
-        &config(&server.base()),
-        telegram_sinks(),
-        fast_options(),
-        store(dir.path(), clock.clone()),
-        clock,
-    );
+    let run = spawn_fast(&config(&server.base()), telegram_sinks(), dir.path(), clock);
 
     let started = std::time::Instant::now();
     run.handle.send(alert("k", Severity::Critical));
@@ -94,13 +82,7 @@ async fn server_errors_are_retried_with_exponential_backoff_then_delivered() {
     ]);
     let dir = tempfile::tempdir().unwrap();
     let (_, clock) = clock();
-    let run = spawn(
-        &config(&server.base()),
-        telegram_sinks(),
-        fast_options(),
-        store(dir.path(), clock.clone()),
-        clock,
-    );
+    let run = spawn_fast(&config(&server.base()), telegram_sinks(), dir.path(), clock);
 
     run.handle.send(alert("k", Severity::High));
     let stats = run.handle.flush().await;
@@ -120,13 +102,7 @@ async fn rejected_alert_is_not_retried_and_not_kept() {
     server.script([Reply::error(400, "Bad Request: chat not found")]);
     let dir = tempfile::tempdir().unwrap();
     let (_, clock) = clock();
-    let run = spawn(
-        &config(&server.base()),
-        telegram_sinks(),
-        fast_options(),
-        store(dir.path(), clock.clone()),
-        clock,
-    );
+    let run = spawn_fast(&config(&server.base()), telegram_sinks(), dir.path(), clock);
 
     run.handle.send(alert("k", Severity::High));
     let stats = run.handle.flush().await;
@@ -146,13 +122,7 @@ async fn same_incident_key_is_sent_once_per_dedup_window() {
     let dir = tempfile::tempdir().unwrap();
     let (manual, clock) = clock();
     let cfg = config(&server.base());
-    let run = spawn(
-        &cfg,
-        telegram_sinks(),
-        fast_options(),
-        store(dir.path(), clock.clone()),
-        clock,
-    );
+    let run = spawn_fast(&cfg, telegram_sinks(), dir.path(), clock);
 
     for _ in 0..5 {
         run.handle
@@ -181,13 +151,7 @@ async fn alerts_below_min_severity_are_recorded_not_sent() {
     let server = FakeServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let (_, clock) = clock();
-    let run = spawn(
-        &config(&server.base()),
-        telegram_sinks(),
-        fast_options(),
-        store(dir.path(), clock.clone()),
-        clock,
-    );
+    let run = spawn_fast(&config(&server.base()), telegram_sinks(), dir.path(), clock);
 
     run.handle.send(alert("a", Severity::Low));
     run.handle.send(alert("b", Severity::Medium));
@@ -203,13 +167,7 @@ async fn huge_log_text_is_truncated_below_the_telegram_limit_on_a_char_boundary(
     let server = FakeServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let (_, clock) = clock();
-    let run = spawn(
-        &config(&server.base()),
-        telegram_sinks(),
-        fast_options(),
-        store(dir.path(), clock.clone()),
-        clock,
-    );
+    let run = spawn_fast(&config(&server.base()), telegram_sinks(), dir.path(), clock);
 
     let mut a = alert("k", Severity::Critical);
     a.body = "Ошибка <&> 🚀 ".repeat(2000);

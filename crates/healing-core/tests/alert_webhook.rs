@@ -25,13 +25,7 @@ async fn webhook_receives_slack_compatible_text_json() {
         telegram: None,
         webhook: Some(Secret::new(format!("{}/services/T0/B0/xyz", server.base()))),
     };
-    let run = spawn(
-        &config("http://unused"),
-        sinks,
-        fast_options(),
-        store(dir.path(), clock()),
-        clock(),
-    );
+    let run = spawn_fast(&config("http://unused"), sinks, dir.path(), clock());
 
     run.handle
         .send(alert("disk_full:/data", Severity::Critical));
@@ -67,13 +61,7 @@ async fn webhook_retry_after_header_is_honoured() {
         telegram: None,
         webhook: Some(Secret::new(format!("{}/hook", server.base()))),
     };
-    let run = spawn(
-        &config("http://unused"),
-        sinks,
-        fast_options(),
-        store(dir.path(), clock()),
-        clock(),
-    );
+    let run = spawn_fast(&config("http://unused"), sinks, dir.path(), clock());
 
     run.handle.send(alert("k", Severity::High));
     let stats = run.handle.flush().await;

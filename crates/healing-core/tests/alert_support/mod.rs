@@ -195,6 +195,16 @@ impl Running {
     }
 }
 
+/// [`spawn`] with the fast retry options and a directory state store, as most tests run it.
+pub fn spawn_fast(
+    cfg: &AlertsConfig,
+    sinks: AlertSinks,
+    dir: &Path,
+    clock: SharedClock,
+) -> Running {
+    spawn(cfg, sinks, fast_options(), store(dir, clock.clone()), clock)
+}
+
 pub fn spawn(
     cfg: &AlertsConfig,
     sinks: AlertSinks,
