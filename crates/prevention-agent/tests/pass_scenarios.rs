@@ -6,7 +6,7 @@
 mod common;
 
 use common::{Webhook, copy_fixture};
-use healing_core::alert::{AlertHandle, AlertOptions, AlertSinks, Alerter};
+use healing_core::alert::AlertHandle;
 use healing_core::clock::{ManualClock, SharedClock};
 use healing_core::config_load::{LoadedConfig, load_from_str};
 use healing_core::state::{FileBackend, StateStore, docs};
@@ -15,7 +15,6 @@ use std::fs;
 use std::sync::Arc;
 use std::time::Duration;
 use tempfile::TempDir;
-use tokio_util::sync::CancellationToken;
 
 struct Scenario {
     dir: TempDir,
@@ -81,18 +80,11 @@ sustained_samples = 2
         )
         .unwrap();
         let hook = Webhook::start().await;
-        let url = hook.url.clone();
-        let sinks = AlertSinks::from_lookup(&loaded.config.alerts, &move |n| {
-            (n == "PREVENTION_TEST_WEBHOOK").then(|| url.clone())
-        });
-        let (alerts, _task) = Alerter::spawn_with(
+        let alerts = hook.alerter(
             &loaded.config.alerts,
-            sinks,
-            AlertOptions::default(),
+            "PREVENTION_TEST_WEBHOOK",
             store.clone(),
-            "prevention-agent",
             shared,
-            CancellationToken::new(),
         );
         Scenario {
             dir,

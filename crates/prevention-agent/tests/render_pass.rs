@@ -20,7 +20,6 @@ struct PassWithRender {
 }
 
 async fn pass_with_render(base: &str, key: &'static str) -> PassWithRender {
-    use healing_core::alert::{AlertOptions, AlertSinks, Alerter};
     use healing_core::clock::{ManualClock, SharedClock};
     use healing_core::state::{FileBackend, StateStore};
     use prevention_agent::pass::{PassOptions, Prevention};
@@ -47,19 +46,7 @@ async fn pass_with_render(base: &str, key: &'static str) -> PassWithRender {
     let store =
         Arc::new(StateStore::new(Arc::new(backend), clock.clone()).with_writer("prevention-agent"));
     let hook = common::Webhook::start().await;
-    let url = hook.url.clone();
-    let sinks = AlertSinks::from_lookup(&loaded.config.alerts, &move |n| {
-        (n == "HOOK").then(|| url.clone())
-    });
-    let (alerts, _task) = Alerter::spawn_with(
-        &loaded.config.alerts,
-        sinks,
-        AlertOptions::default(),
-        store.clone(),
-        "prevention-agent",
-        clock.clone(),
-        tokio_util::sync::CancellationToken::new(),
-    );
+    let alerts = hook.alerter(&loaded.config.alerts, "HOOK", store.clone(), clock.clone());
     let env = move |name: &str| match name {
         "RENDER_API_KEY" => Some(key.to_string()),
         SERVICE_ENV => Some(ID.to_string()),

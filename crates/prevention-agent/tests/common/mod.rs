@@ -69,6 +69,30 @@ impl Webhook {
         }
     }
 
+    /// An alerter (default options) whose webhook sink is this server: `url_env` is the variable the
+    /// config's `[alerts.webhook] url_env` names.
+    pub fn alerter(
+        &self,
+        alerts: &healing_core::config::AlertsConfig,
+        url_env: &'static str,
+        store: std::sync::Arc<healing_core::state::StateStore>,
+        clock: healing_core::clock::SharedClock,
+    ) -> healing_core::alert::AlertHandle {
+        use healing_core::alert::{AlertOptions, AlertSinks, Alerter};
+        let url = self.url.clone();
+        let sinks = AlertSinks::from_lookup(alerts, &move |n| (n == url_env).then(|| url.clone()));
+        let (handle, _task) = Alerter::spawn_with(
+            alerts,
+            sinks,
+            AlertOptions::default(),
+            store,
+            "prevention-agent",
+            clock,
+            tokio_util::sync::CancellationToken::new(),
+        );
+        handle
+    }
+
     /// Everything received so far, drained, with the sender's HTML escaping undone.
     pub fn take(&self) -> Vec<String> {
         std::mem::take(&mut *self.texts.lock().unwrap())
