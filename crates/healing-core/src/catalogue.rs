@@ -174,7 +174,11 @@ impl Catalogue {
             | ErrorKind::AddressInUse
             | ErrorKind::SyntaxError
             | ErrorKind::RecursionError
-            | ErrorKind::SharedLibraryMissing => Severity::High,
+            | ErrorKind::SharedLibraryMissing
+            | ErrorKind::WorkerTimeout
+            | ErrorKind::ConfigError
+            | ErrorKind::QuotaExceeded
+            | ErrorKind::TooManyOpenFiles => Severity::High,
             ErrorKind::ConnectionError
             | ErrorKind::Timeout
             | ErrorKind::ProcessExit
@@ -197,7 +201,9 @@ impl Catalogue {
             ErrorKind::MemoryError
             | ErrorKind::OomKilled
             | ErrorKind::AddressInUse
-            | ErrorKind::ProcessExit => ActionKind::Restart,
+            | ErrorKind::ProcessExit
+            | ErrorKind::WorkerTimeout
+            | ErrorKind::TooManyOpenFiles => ActionKind::Restart,
             ErrorKind::ImportError
             | ErrorKind::PermissionDenied
             | ErrorKind::EnvVarMissing
@@ -207,6 +213,8 @@ impl Catalogue {
             | ErrorKind::SyntaxError
             | ErrorKind::RecursionError
             | ErrorKind::SharedLibraryMissing
+            | ErrorKind::ConfigError
+            | ErrorKind::QuotaExceeded
             | ErrorKind::Unclassified => ActionKind::Alert,
         }
     }
@@ -273,11 +281,15 @@ impl Catalogue {
             .clone()
             .unwrap_or_else(|| c.kind.as_str().to_string());
         if c.kind == ErrorKind::ModuleNotFound {
-            c.detail.distribution = c
-                .detail
-                .module
-                .as_deref()
-                .map(|m| distribution_for(m, &self.package_map));
+            let module = c.detail.module.as_deref();
+            // `No module named 'a.b'` means `a` itself was imported (Python names the top level when
+            // that is what is missing): version skew, which no install of a look-alike fixes.
+            if module.is_some_and(|m| m.contains('.')) {
+                c.action = rule.action.unwrap_or(ActionKind::Alert);
+                c.detail.distribution = None;
+            } else {
+                c.detail.distribution = module.map(|m| distribution_for(m, &self.package_map));
+            }
         }
     }
 

@@ -49,13 +49,24 @@ pub enum ErrorKind {
     SharedLibraryMissing,
     /// The process exited with a non-zero code or was killed by a signal, with no better explanation.
     ProcessExit,
+    /// A server's own watchdog gave up on a worker (gunicorn `WORKER TIMEOUT`, Heroku `R10 Boot timeout`):
+    /// the worker hung; a restart helps, retrying the same request does not.
+    WorkerTimeout,
+    /// The app's settings are wrong or missing (Django `ImproperlyConfigured`, pydantic-settings validation,
+    /// a rejected database password): needs a human, never restarted in a loop.
+    ConfigError,
+    /// An API's quota or billing limit is used up (`insufficient_quota`): unlike a 429 rate limit it does
+    /// not pass by waiting, so it needs a human.
+    QuotaExceeded,
+    /// `[Errno 24] Too many open files`: a descriptor leak or a low limit; a restart frees them.
+    TooManyOpenFiles,
     /// A traceback that matched none of the above: still one incident, alerted.
     Unclassified,
 }
 
 impl ErrorKind {
     /// Every kind, in catalogue order.
-    pub const ALL: [ErrorKind; 20] = [
+    pub const ALL: [ErrorKind; 24] = [
         ErrorKind::ModuleNotFound,
         ErrorKind::ImportError,
         ErrorKind::FileNotFound,
@@ -75,6 +86,10 @@ impl ErrorKind {
         ErrorKind::RecursionError,
         ErrorKind::SharedLibraryMissing,
         ErrorKind::ProcessExit,
+        ErrorKind::WorkerTimeout,
+        ErrorKind::ConfigError,
+        ErrorKind::QuotaExceeded,
+        ErrorKind::TooManyOpenFiles,
         ErrorKind::Unclassified,
     ];
 
@@ -100,6 +115,10 @@ impl ErrorKind {
             ErrorKind::RecursionError => "recursion_error",
             ErrorKind::SharedLibraryMissing => "shared_library_missing",
             ErrorKind::ProcessExit => "process_exit",
+            ErrorKind::WorkerTimeout => "worker_timeout",
+            ErrorKind::ConfigError => "config_error",
+            ErrorKind::QuotaExceeded => "quota_exceeded",
+            ErrorKind::TooManyOpenFiles => "too_many_open_files",
             ErrorKind::Unclassified => "unclassified",
         }
     }
@@ -112,7 +131,9 @@ impl ErrorKind {
             | ErrorKind::EnvVarMissing
             | ErrorKind::PermissionDenied
             | ErrorKind::SharedLibraryMissing
-            | ErrorKind::SslError => Treatment::NeedsHuman,
+            | ErrorKind::SslError
+            | ErrorKind::ConfigError
+            | ErrorKind::QuotaExceeded => Treatment::NeedsHuman,
             ErrorKind::ConnectionError
             | ErrorKind::Timeout
             | ErrorKind::RateLimited
@@ -125,6 +146,8 @@ impl ErrorKind {
             | ErrorKind::DiskFull
             | ErrorKind::RecursionError
             | ErrorKind::ProcessExit
+            | ErrorKind::WorkerTimeout
+            | ErrorKind::TooManyOpenFiles
             | ErrorKind::Unclassified => Treatment::Restart,
         }
     }

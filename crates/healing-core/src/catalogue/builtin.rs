@@ -24,8 +24,15 @@ pub(crate) enum RuleKind {
 /// Built-in rules, first match wins.
 pub(crate) const RULES: &[(RuleKind, &str)] = &[
     (
+        // The kernel's, the container runtime's and the platform's words for an OOM kill. Exit 137 is
+        // what a shell or runtime reports for a SIGKILL, which at a memory limit is the OOM killer.
+        // `OOMKilled:false` (Docker's own verdict that it was not) is excluded.
         RuleKind::Fixed(ErrorKind::OomKilled),
-        r"(?:exited with code|exit status|exit code) (?P<exit_code>137)\b|signal (?P<signal>9) \(SIGKILL\)|Out of memory: Killed process|OOMKilled",
+        concat!(
+            r"(?i:exit(?:ed)?(?: with)?[ _]?(?:code|status))[ :=(]*(?P<exit_code>137)\b",
+            r"|signal (?P<signal>9) \(SIGKILL\)|code=killed, status=(?P<signal2>9)/KILL|exitcode:? ?-(?P<signal3>9)\b",
+            r"|(?i:out of memory): Killed process|OOMKilled(?:$|[^:A-Za-z])|Error R15 \(Memory quota vastly exceeded\)",
+        ),
     ),
     (
         RuleKind::Fixed(ErrorKind::SharedLibraryMissing),
@@ -45,12 +52,22 @@ pub(crate) const RULES: &[(RuleKind, &str)] = &[
         r"ImportError: cannot import name '?[^' ]+'? from (?:partially initialized module )?'(?P<module>[^']+)'|ImportError(?:: |:?$)",
     ),
     (
+        // Settings the app cannot start with: Django's check, pydantic-settings' validation of the
+        // environment, a database that rejects the configured password.
+        RuleKind::Fixed(ErrorKind::ConfigError),
+        r"(?P<exception>ImproperlyConfigured)(?:: |:?\s*$)|validation errors? for [A-Za-z_]*(?:Settings|Config)\b|password authentication failed for user",
+    ),
+    (
         RuleKind::Fixed(ErrorKind::DiskFull),
         r"No space left on device(?:: '(?P<path>[^']*)')?",
     ),
     (
+        RuleKind::Fixed(ErrorKind::TooManyOpenFiles),
+        r"Too many open files|\[Errno 24\]",
+    ),
+    (
         RuleKind::Fixed(ErrorKind::MemoryError),
-        r"MemoryError(?:: |:?$)|Cannot allocate memory",
+        r"MemoryError(?:: |:?$)|Cannot allocate memory|Error R14 \(Memory quota exceeded\)",
     ),
     (
         RuleKind::Fixed(ErrorKind::SyntaxError),
@@ -73,8 +90,10 @@ pub(crate) const RULES: &[(RuleKind, &str)] = &[
         r#"KeyError: '(?P<env_var>[A-Z][A-Z0-9_]*)'|KeyError: "(?P<env_var2>[A-Z][A-Z0-9_]*)""#,
     ),
     (
+        // Python's wording, gunicorn's (`Connection in use: ('0.0.0.0', 8000)`) and uvicorn's (`error while
+        // attempting to bind on address`, also for Windows' WSAEADDRINUSE 10048).
         RuleKind::Fixed(ErrorKind::AddressInUse),
-        r"[Aa]ddress already in use",
+        r"[Aa]ddress already in use|Connection in use: \(|\[Errno (?:98|48|10048)\] error while attempting to bind",
     ),
     (
         RuleKind::Fixed(ErrorKind::SslError),
@@ -82,15 +101,25 @@ pub(crate) const RULES: &[(RuleKind, &str)] = &[
     ),
     (
         RuleKind::Fixed(ErrorKind::DatabaseUnavailable),
-        r"could not connect to server|connection to server (?:at|on socket)|Can't connect to MySQL server|ServerSelectionTimeoutError|the database system is (?:starting up|shutting down)",
+        r"could not connect to server|connection to server (?:at|on socket)|Can't connect to MySQL server|ServerSelectionTimeoutError|the database system is (?:starting up|shutting down)|server closed the connection unexpectedly",
+    ),
+    (
+        // A used-up quota or billing limit is not a rate limit: waiting does not end it.
+        RuleKind::Fixed(ErrorKind::QuotaExceeded),
+        r"insufficient_quota|exceeded your current quota",
     ),
     (
         RuleKind::Fixed(ErrorKind::RateLimited),
-        r"429 Client Error|HTTP Error 429|Too Many Requests|RateLimitError",
+        r"429 Client Error|HTTP Error 429|Too Many Requests|RateLimitError|Error code: 429\b",
+    ),
+    (
+        // A server's watchdog killing a hung worker, or a platform giving up on a boot.
+        RuleKind::Fixed(ErrorKind::WorkerTimeout),
+        r"\bWORKER TIMEOUT\b|Error R10 \(Boot timeout\)",
     ),
     (
         RuleKind::Fixed(ErrorKind::Timeout),
-        r"(?:TimeoutError|ReadTimeout|ConnectTimeout|WriteTimeout|PoolTimeout|TimeoutExpired|ReadTimeoutError|ConnectTimeoutError)(?:: |:?$)|Err.*Connection timed out|socket\.timeout: timed out",
+        r"(?:TimeoutError|ReadTimeout|ConnectTimeout|WriteTimeout|PoolTimeout|TimeoutExpired|ReadTimeoutError|ConnectTimeoutError)(?:: |:?$)|Err.*Connection timed out|socket\.timeout: timed out|Timeout connecting to server",
     ),
     (
         RuleKind::RefusedByHost,
@@ -98,11 +127,19 @@ pub(crate) const RULES: &[(RuleKind, &str)] = &[
     ),
     (
         RuleKind::Fixed(ErrorKind::ConnectionError),
-        r"(?:ConnectionError|ConnectionResetError|ConnectionAbortedError|RemoteDisconnected|BrokenPipeError|MaxRetryError|ProtocolError|ServerDisconnectedError|ClientConnectorError)(?:: |:?$)|Err.*(?:Connection reset by peer|Name or service not known|Temporary failure in name resolution)",
+        r"(?:ConnectionError|ConnectionResetError|ConnectionAbortedError|RemoteDisconnected|BrokenPipeError|MaxRetryError|ProtocolError|ServerDisconnectedError|ClientConnectorError)(?:: |:?$)|Err.*(?:Connection reset by peer|Name or service not known|Temporary failure in name resolution|Cannot assign requested address)",
     ),
     (
+        // Exit codes as shells, supervisord (`exited: w (exit status 0; not expected)`, `gave up: w entered
+        // FATAL state`), systemd (`code=killed, status=15/TERM`), Heroku (`code=H10 desc="App crashed"`) and
+        // gunicorn (`Worker failed to boot`) report them.
         RuleKind::Fixed(ErrorKind::ProcessExit),
-        r"(?:exited with code|exit status|exit code)[ :=]+(?P<exit_code>-?[1-9][0-9]*)|SystemExit: (?P<exit_code2>[1-9][0-9]*)|[Kk]illed by signal (?P<signal>[0-9]+)",
+        concat!(
+            r"(?i:exit(?:ed)?(?: with)?[ _]?(?:code|status))[ :=(]*(?P<exit_code>-?[1-9][0-9]*)",
+            r"|exit status (?P<exit_code3>[0-9]+); not expected|gave up: \S+ entered FATAL state",
+            r"|code=killed, status=(?P<signal2>[0-9]+)/|SystemExit: (?P<exit_code2>[1-9][0-9]*)",
+            r"|[Kk]illed by signal (?P<signal>[0-9]+)|code=H10 desc=.App crashed.|Worker failed to boot",
+        ),
     ),
 ];
 
@@ -115,12 +152,12 @@ pub(crate) const RULES: &[(RuleKind, &str)] = &[
 /// corpus, 2.9 → 6–8.5 GB/s, with the same candidate lines. Cutting only a needle's start never loses
 /// a line (the cut needle is inside the whole one); the rest of each needle is kept, so no more lines
 /// pass. `Err` covers both `…Error` and `[Errno N]`, which Python prints with almost every OS-level
-/// failure. Colour codes sit around words (Python 3.13 colours the exception type and the message
+/// failure; `xit` covers `exit`, `Exit Code`, `ExitCode` and `SystemExit`. Colour codes sit around words (Python 3.13 colours the exception type and the message
 /// separately), so a coloured error line still carries an intact needle such as `Error`.
 pub(crate) const NEEDLES: &[&str] = &[
     "t recent call last)",
     "Err",
-    "exit",
+    "xit",
     "IGKILL",
     "of memory",
     "OOMKilled",
@@ -130,6 +167,7 @@ pub(crate) const NEEDLES: &[&str] = &[
     "No such file or directory",
     "ermission denied",
     "already in use",
+    "ion in use",
     "Cannot allocate memory",
     "SSL",
     "o server",
@@ -138,11 +176,17 @@ pub(crate) const NEEDLES: &[&str] = &[
     "abase system",
     "Too Many Requests",
     "Timeout",
+    "TIMEOUT",
     "socket.timeout",
     "efused",
     "moteDisconnected",
-    "SystemExit",
     "d by signal",
+    "FATAL state",
+    "App crashed",
+    "failed to boot",
+    "ImproperlyConfigured",
+    "validation error",
+    "quota",
 ];
 
 /// One alternation extracting a host and port from the usual Python phrasings; tried leftmost-first.

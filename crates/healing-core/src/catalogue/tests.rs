@@ -111,10 +111,18 @@ fn benign_lines_that_mention_errors_do_not_match() {
 
 #[test]
 fn details_a_fix_needs_are_extracted() {
-    let c = classify("ModuleNotFoundError: No module named 'cv2.aruco'").unwrap();
-    assert_eq!(c.detail.module.as_deref(), Some("cv2.aruco"));
+    let c = classify("ModuleNotFoundError: No module named 'cv2'").unwrap();
+    assert_eq!(c.detail.module.as_deref(), Some("cv2"));
     assert_eq!(c.detail.distribution.as_deref(), Some("opencv-python"));
     assert_eq!(c.action, ActionKind::InstallPackage);
+
+    // `cv2` itself imported (Python names the top level when that is missing): version skew, where
+    // reinstalling opencv-python or guessing a look-alike never helps.
+    let c = classify("ModuleNotFoundError: No module named 'cv2.aruco'").unwrap();
+    assert_eq!(c.kind, ErrorKind::ModuleNotFound);
+    assert_eq!(c.detail.module.as_deref(), Some("cv2.aruco"));
+    assert_eq!(c.detail.distribution, None);
+    assert_eq!(c.action, ActionKind::Alert);
 
     let c = classify("FileNotFoundError: [Errno 2] No such file or directory: '/srv/data/in.csv'")
         .unwrap();

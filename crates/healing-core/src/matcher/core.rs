@@ -119,6 +119,7 @@ impl Core {
         json: bool,
         emit: &mut dyn FnMut(Incident),
     ) {
+        let text = text::unwrap(text);
         match std::mem::take(&mut self.state) {
             State::Idle => self.idle(cat, line_no, text, json, emit),
             State::Frames(mut tb) => {

@@ -103,20 +103,92 @@ pub(crate) fn exception_name(text: &str) -> Option<&str> {
     (rest.is_empty() || rest == ":" || rest.starts_with(": ")).then(|| &text[..end])
 }
 
+/// The program's own line, without what a log collector put before it — docker compose's
+/// `service_1  | `, Heroku's `2019-02-22T14:11:06+00:00 app[web.1]: `, syslog/journald's
+/// `Jul 05 09:13:44 host unit[123]: ` — and without the `| ` bar of Python 3.11's exception-group
+/// layout. Tracebacks relayed this way keep their indentation, so their frames are recognised again.
+pub(crate) fn unwrap(text: &str) -> &str {
+    group_body(strip_collector(text))
+}
+
+fn strip_collector(text: &str) -> &str {
+    let name_end = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        .unwrap_or(text.len());
+    if name_end > 0 {
+        let after = &text[name_end..];
+        let padded = after.trim_start_matches(' ');
+        if padded.len() < after.len() {
+            if let Some(rest) = padded.strip_prefix("| ") {
+                return rest;
+            }
+            if padded == "|" {
+                return "";
+            }
+        }
+    }
+    let mut heroku = text.splitn(3, ' ');
+    if let (Some(stamp), Some(source), Some(rest)) = (heroku.next(), heroku.next(), heroku.next())
+        && is_iso_stamp(stamp)
+        && source.ends_with("]:")
+    {
+        return rest;
+    }
+    let mut syslog = text.splitn(6, ' ');
+    if let (Some(month), Some(day), Some(time), Some(_host), Some(ident), Some(rest)) = (
+        syslog.next(),
+        syslog.next(),
+        syslog.next(),
+        syslog.next(),
+        syslog.next(),
+        syslog.next(),
+    ) && month.len() == 3
+        && month.bytes().all(|b| b.is_ascii_alphabetic())
+        && !day.is_empty()
+        && day.bytes().all(|b| b.is_ascii_digit())
+        && time.len() >= 8
+        && time.as_bytes()[2] == b':'
+        && ident.ends_with(':')
+    {
+        return rest;
+    }
+    text
+}
+
+/// `2019-02-22T14:11:06.724908+00:00`-like: a date, a `T`, a time.
+fn is_iso_stamp(token: &str) -> bool {
+    let b = token.as_bytes();
+    b.len() >= 19 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[10] == b'T'
+}
+
+/// Inside an exception group every line is prefixed by `| ` (at the depth of the group).
+fn group_body(text: &str) -> &str {
+    let trimmed = text.trim_start_matches(' ');
+    match trimmed.strip_prefix("| ") {
+        Some(rest) => rest,
+        None if trimmed == "|" => "",
+        None => text,
+    }
+}
+
 /// The first line of every Python traceback.
+/// rich draws it as the title of a box: `╭──── Traceback (most recent call last) ────╮`.
 pub(crate) fn is_traceback_header(text: &str) -> bool {
     text.contains("Traceback (most recent call last):")
+        || text.contains("Traceback (most recent call last) ─")
 }
 
 /// The sentences Python prints between the tracebacks of a chain.
 pub(crate) fn is_chain_marker(text: &str) -> bool {
     text.starts_with("During handling of the above exception")
         || text.starts_with("The above exception was the direct cause")
+        // The separators of an exception group (`+-+---- 1 ----`, `+------------`).
+        || text.trim_start_matches(' ').starts_with("+-")
 }
 
-/// Frame lines, source lines, carets and notes are indented.
+/// Frame lines, source lines, carets and notes are indented; rich draws its frames inside a box.
 pub(crate) fn is_indented(text: &str) -> bool {
-    text.starts_with([' ', '\t'])
+    text.starts_with([' ', '\t', '│', '╭', '╰'])
 }
 
 /// At most `max` bytes of `text`, cut on a character boundary.
@@ -171,6 +243,26 @@ mod tests {
         );
         assert_eq!(json_texts("{not json}"), None);
         assert_eq!(json_texts("plain"), None);
+    }
+
+    #[test]
+    fn collector_prefixes_and_group_bars_are_removed() {
+        assert_eq!(
+            unwrap("celery-slow_1  |   File \"x.py\", line 1, in f"),
+            "  File \"x.py\", line 1, in f"
+        );
+        assert_eq!(
+            unwrap("2019-02-22T14:11:06.724908+00:00 app[scheduler.5408]: KeyError: 1"),
+            "KeyError: 1"
+        );
+        assert_eq!(
+            unwrap("Jul 05 09:13:44 webapps wsgi.sh[3129704]: [INFO] Booting"),
+            "[INFO] Booting"
+        );
+        assert_eq!(unwrap("    | ValueError: x"), "ValueError: x");
+        assert_eq!(unwrap("KeyError: 'A'"), "KeyError: 'A'");
+        assert_eq!(unwrap("  File \"a | b.py\""), "  File \"a | b.py\"");
+        assert!(is_chain_marker("  +-+---------------- 1 ----------------"));
     }
 
     #[test]
