@@ -68,6 +68,10 @@ pub struct Incident {
     pub line: String,
     /// What a fix needs.
     pub detail: Detail,
+    /// The same short string for the same bug across runs, machines and deploys (see
+    /// [`crate::fingerprint`]); empty only in incidents built by hand before it was known.
+    #[serde(default)]
+    pub fingerprint: String,
 }
 
 impl Incident {
@@ -117,6 +121,7 @@ mod tests {
                 port: Some(port),
                 ..Detail::default()
             },
+            fingerprint: String::new(),
         }
     }
 

@@ -25,6 +25,7 @@ pub mod config;
 pub mod config_load;
 pub mod dependencies;
 pub mod executor;
+pub mod fingerprint;
 pub mod fix;
 pub mod incident;
 pub mod kind;

@@ -103,6 +103,7 @@ pub fn exit_incident(exit_code: Option<i32>, signal: Option<i32>, oom_killed: bo
         action: Catalogue::default_action(kind),
         pattern: kind.as_str().to_string(),
         line_no: 0,
+        fingerprint: crate::fingerprint::of_line(kind.as_str(), &line),
         line,
         detail: Detail {
             exit_code,

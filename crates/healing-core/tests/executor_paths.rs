@@ -41,6 +41,7 @@ fn missing(path: &str) -> Incident {
             path: Some(path.into()),
             ..Detail::default()
         },
+        fingerprint: String::new(),
     }
 }
 

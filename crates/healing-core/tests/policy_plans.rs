@@ -22,6 +22,7 @@ fn incident(kind: ErrorKind, action: ActionKind, detail: Detail) -> Incident {
         line_no: 1,
         line: "test line".into(),
         detail,
+        fingerprint: String::new(),
     }
 }
 

@@ -37,6 +37,7 @@ fn incident(kind: ErrorKind) -> Incident {
             exit_code: Some(1),
             ..Detail::default()
         },
+        fingerprint: String::new(),
     }
 }
 

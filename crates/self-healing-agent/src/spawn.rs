@@ -32,6 +32,7 @@ impl SpawnError {
                 exception: Some("SpawnError".into()),
                 ..Detail::default()
             },
+            fingerprint: healing_core::fingerprint::of_line(kind.as_str(), &message),
         };
         Self {
             message,

@@ -9,6 +9,7 @@
 
 use super::text;
 use crate::catalogue::{Catalogue, Classification};
+use crate::fingerprint::{self, Frames};
 use crate::incident::{Detail, Incident};
 use crate::kind::ErrorKind;
 
@@ -40,6 +41,8 @@ struct Traceback {
     noise: u32,
     /// A chain marker was seen since the last exception line: the next header continues this chain.
     chained: bool,
+    /// The frames seen so far (bounded), for the fingerprint.
+    frames: Frames,
 }
 
 #[derive(Debug, Default)]
@@ -129,6 +132,7 @@ impl Core {
                     return self.idle(cat, line_no, text, json, emit);
                 }
                 if text.is_empty() || text::is_indented(text) {
+                    tb.frames.push_line(text);
                     self.state = State::Frames(tb);
                 } else if text::is_traceback_header(text) {
                     // A new traceback before this one printed its exception: it was cut short.
@@ -201,7 +205,8 @@ fn standalone(
         return;
     }
     if let Some(c) = cat.classify(text) {
-        emit(incident(c, line_no, text));
+        let print = fingerprint::of_line(c.kind.as_str(), text);
+        emit(incident(c, line_no, text, print));
     }
 }
 
@@ -236,7 +241,7 @@ fn expand_json(cat: &Catalogue, line_no: u64, text: &str, emit: &mut dyn FnMut(I
 }
 
 /// An incident for one classified line.
-fn incident(c: Classification, line_no: u64, text: &str) -> Incident {
+fn incident(c: Classification, line_no: u64, text: &str, fingerprint: String) -> Incident {
     Incident {
         kind: c.kind,
         severity: c.severity,
@@ -245,7 +250,14 @@ fn incident(c: Classification, line_no: u64, text: &str) -> Incident {
         line_no,
         line: text::truncate(text, MAX_LINE_TEXT).to_string(),
         detail: c.detail,
+        fingerprint,
     }
+}
+
+/// The message of an exception line: what follows `Type: `.
+fn message_of<'a>(text: &'a str, name: &str) -> &'a str {
+    text.get(name.len()..)
+        .map_or("", |rest| rest.trim_start_matches(':').trim_start())
 }
 
 impl Traceback {
@@ -256,6 +268,7 @@ impl Traceback {
             lines: 0,
             noise: 0,
             chained: false,
+            frames: Frames::default(),
         }
     }
 
@@ -298,7 +311,9 @@ impl Traceback {
                 c.detail.exception = Some(e.name.clone());
             }
             cat.resolve(&mut c);
-            return incident(c, e.line_no, &e.text);
+            let print =
+                fingerprint::of_traceback(&e.name, message_of(&e.text, &e.name), &self.frames);
+            return incident(c, e.line_no, &e.text, print);
         }
         let (line_no, line, exception) = match self.exceptions.last() {
             Some(e) => (e.line_no, e.text.clone(), Some(e.name.clone())),
@@ -308,6 +323,8 @@ impl Traceback {
                 None,
             ),
         };
+        let name = exception.as_deref().unwrap_or("");
+        let print = fingerprint::of_traceback(name, message_of(&line, name), &self.frames);
         let kind = ErrorKind::Unclassified;
         Incident {
             kind,
@@ -320,6 +337,7 @@ impl Traceback {
                 exception,
                 ..Detail::default()
             },
+            fingerprint: print,
         }
     }
 }
