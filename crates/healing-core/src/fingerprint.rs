@@ -182,12 +182,12 @@ fn next_token(rest: &str, c: char) -> (&str, Option<&'static str>) {
             .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
             .unwrap_or(rest.len());
         let token = &rest[..end];
-        if is_hex_id(token) {
+        // Letters and digits mixed (`tok_1Nx3Fz2e`, `worker17`, `deadbeef12`) make an id, not a word.
+        let mixed = token.bytes().any(|b| b.is_ascii_digit());
+        if is_hex_id(token) || (mixed && token.len() >= 4) {
             return (token, Some("<id>"));
         }
-        // Digits glued to a word (`worker17`) are masked as the number they are.
-        let alpha = token.trim_end_matches(|ch: char| ch.is_ascii_digit());
-        return (if alpha.is_empty() { token } else { alpha }, None);
+        return (token, None);
     }
     (&rest[..c.len_utf8()], None)
 }
@@ -245,7 +245,7 @@ mod tests {
             "id <id> and <uuid>"
         );
         assert_eq!(mask("commit deadbeef12 failed"), "commit <id> failed");
-        assert_eq!(mask("worker17 lost"), "worker<n> lost");
+        assert_eq!(mask("worker17 lost card tok_1Nx3Fz"), "<id> lost card <id>");
         assert!(mask(&"x".repeat(10_000)).len() <= MAX_MESSAGE);
     }
 
