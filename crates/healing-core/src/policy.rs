@@ -53,6 +53,12 @@ pub enum Refusal {
     },
     #[error("the incident names no {what}")]
     MissingDetail { what: &'static str },
+    #[error(
+        "{module:?} is not a top-level import: its package imports, so no install can provide it (version skew)"
+    )]
+    VersionSkew { module: String },
+    #[error("{module:?} is the agent's own code (found under its cwd): it is never installed")]
+    FirstParty { module: String },
     #[error("path {path:?} refused: {why}")]
     BadPath { path: String, why: String },
     #[error("path {path:?} is outside fixes.create_path_roots")]
@@ -167,7 +173,7 @@ impl Policy {
     pub fn plan(&self, incident: &Incident, agent_cwd: &Path) -> FixPlan {
         let proposed = incident.action;
         let decided = match proposed {
-            ActionKind::InstallPackage => self.plan_install(&incident.detail),
+            ActionKind::InstallPackage => self.plan_install(&incident.detail, agent_cwd),
             ActionKind::CreatePath => self.plan_create(&incident.detail, agent_cwd),
             ActionKind::Restart => Ok((FixAction::Restart, None)),
             ActionKind::Retry => Ok((FixAction::Retry, None)),
@@ -224,11 +230,22 @@ impl Policy {
             })
     }
 
-    fn plan_install(&self, detail: &Detail) -> Decided {
+    fn plan_install(&self, detail: &Detail, cwd: &Path) -> Decided {
+        if let Some(module) = detail.module.as_deref() {
+            // Python names the top level when that is what is missing, so a dotted name means the
+            // package imported: installing it (or a look-alike) again cannot help.
+            if module.contains('.') {
+                let module = shorten(module);
+                return Err((Some(module.clone()), Refusal::VersionSkew { module }));
+            }
+            if is_first_party(module, cwd) {
+                let module = shorten(module);
+                return Err((Some(module.clone()), Refusal::FirstParty { module }));
+            }
+        }
         let candidate = match (&detail.distribution, &detail.module) {
             (Some(dist), _) => dist.clone(),
-            // `No module named 'yaml.constructor'`: the top-level import is what a distribution provides.
-            (None, Some(module)) => module.split('.').next().unwrap_or(module).to_string(),
+            (None, Some(module)) => module.clone(),
             (None, None) => return Err((None, Refusal::MissingDetail { what: "module" })),
         };
         let refuse = |r| (Some(shorten(&candidate)), r);
@@ -334,4 +351,13 @@ fn shorten(text: &str) -> String {
         Some((i, _)) => format!("{}…", &text[..i]),
         None => text.to_string(),
     }
+}
+
+/// A module the agent ships itself: `<cwd>/name.py` or a `<cwd>/name/` package directory.
+fn is_first_party(module: &str, cwd: &Path) -> bool {
+    let valid = !module.is_empty()
+        && module
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid && (cwd.join(format!("{module}.py")).is_file() || cwd.join(module).is_dir())
 }

@@ -82,10 +82,44 @@ fn an_allowed_module_is_installed_at_the_version_the_requirements_pin() {
     assert_eq!(plan.target.as_deref(), Some("PyYAML==6.0.1"));
     assert_eq!(plan.refused, None);
     // Without a mapped distribution the top-level import name is the candidate.
-    let plan = policy.plan(&missing_module("flask.cli", None), &base);
+    let plan = policy.plan(&missing_module("flask", None), &base);
     assert_eq!(plan.action, install("Flask", "Flask"));
     let plan = policy.plan(&missing_module("requests", Some("Requests")), &base);
     assert_eq!(plan.action, install("requests", "requests>=2.31,<3"));
+}
+
+#[test]
+fn version_skew_and_the_agents_own_modules_are_never_installed() {
+    let (_dir, base, policy) = project(&[]);
+    // `flask` imported, `flask.cli` did not: reinstalling the allowed Flask cannot help.
+    let plan = policy.plan(&missing_module("flask.cli", None), &base);
+    assert_eq!(plan.action, FixAction::Alert);
+    assert!(
+        plan.refused.as_deref().unwrap().contains("version skew"),
+        "{plan:?}"
+    );
+    // A module the agent ships itself, even when a distribution of that name is allowed.
+    std::fs::write(base.join("requests.py"), "").unwrap();
+    let plan = policy.plan(&missing_module("requests", Some("requests")), &base);
+    assert_eq!(plan.action, FixAction::Alert);
+    assert!(
+        plan.refused
+            .as_deref()
+            .unwrap()
+            .contains("agent's own code"),
+        "{plan:?}"
+    );
+    std::fs::create_dir(base.join("yaml")).unwrap();
+    assert!(
+        policy
+            .plan(&missing_module("yaml", Some("PyYAML")), &base)
+            .is_refused()
+    );
+    // Elsewhere the same allowed distribution is installed.
+    let other = base.join("data");
+    std::fs::create_dir_all(&other).unwrap();
+    let plan = policy.plan(&missing_module("requests", Some("requests")), &other);
+    assert_eq!(plan.refused, None);
 }
 
 #[test]

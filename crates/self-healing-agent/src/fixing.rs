@@ -6,10 +6,12 @@ use crate::event::{AgentId, Event};
 use crate::healer::HoldReason;
 use crate::supervisor::{FixSlot, Supervisor};
 use healing_core::alert::Alert;
+use healing_core::executor::Executor;
 use healing_core::executor::FixOutcome;
-use healing_core::fix::FixPlan;
+use healing_core::fix::{FixAction, FixPlan};
 use healing_core::incident::Incident;
 use healing_core::matcher::exit_incident;
+use std::path::Path;
 
 impl Supervisor {
     /// Runs the plan's fix once per target; later agents needing the same fix wait for it or reuse
@@ -45,8 +47,22 @@ impl Supervisor {
         let executor = self.executor.clone();
         let action = plan.action.clone();
         let tx = self.tx.clone();
+        let module = cause.detail.module.clone();
+        let interpreter = crate::import_check::interpreter(&self.agents[id].cfg.command);
+        let cwd = self.agents[id].cfg.cwd.clone();
+        let env = self.agents[id].cfg.env.clone();
         tokio::spawn(async move {
-            let outcome = executor.execute(&action).await;
+            let outcome = match (&action, module) {
+                (FixAction::InstallPackage { .. }, Some(module)) => {
+                    let agent = AgentPython {
+                        interpreter: &interpreter,
+                        cwd: &cwd,
+                        env: &env,
+                    };
+                    install_unless_it_imports(&executor, &action, agent, &module).await
+                }
+                _ => executor.execute(&action).await,
+            };
             let _ = tx.send(Event::FixDone { target, outcome });
         });
     }
@@ -152,4 +168,35 @@ impl Supervisor {
             body: format!("{}\n{detail}", cause.line),
         });
     }
+}
+
+/// Installs only when the agent's interpreter confirms the module does not import (see
+/// [`crate::import_check`]); an unanswerable check leaves the decision to the policy as before.
+async fn install_unless_it_imports(
+    executor: &Executor,
+    action: &FixAction,
+    agent: AgentPython<'_>,
+    module: &str,
+) -> FixOutcome {
+    let AgentPython {
+        interpreter,
+        cwd,
+        env,
+    } = agent;
+    let timeout = crate::import_check::IMPORT_CHECK_TIMEOUT;
+    if crate::import_check::imports(interpreter, cwd, env, module, timeout).await == Some(true) {
+        return FixOutcome::Refused {
+            reason: format!(
+                "`import {module}` succeeds with {interpreter}: installing cannot fix this failure (version skew or already installed)"
+            ),
+        };
+    }
+    executor.execute(action).await
+}
+
+/// How the agent runs Python: its interpreter, directory and own environment.
+struct AgentPython<'a> {
+    interpreter: &'a str,
+    cwd: &'a Path,
+    env: &'a std::collections::BTreeMap<String, String>,
 }

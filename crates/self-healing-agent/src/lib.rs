@@ -22,6 +22,7 @@ pub mod fixing;
 pub mod follow;
 pub mod healer;
 pub mod http;
+pub mod import_check;
 pub mod log_writer;
 pub mod metrics;
 pub mod oom;

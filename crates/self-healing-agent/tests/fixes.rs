@@ -74,6 +74,37 @@ async fn a_missing_module_is_installed_once_and_the_agents_become_healthy() {
     assert!(log.contains("ModuleNotFoundError") && log.contains("fancylib loaded"));
 }
 
+/// Fails with the words of a missing module although `fancylib` imports (a stale submodule path, a
+/// vendored copy): the supervisor's own check with the agent's interpreter must stop the install.
+const CLAIMS_MISSING: &str = r#"
+import sys, fancylib
+print("ModuleNotFoundError: No module named 'fancylib'", flush=True)
+sys.exit(1)
+"#;
+
+#[tokio::test]
+async fn an_allowed_module_that_imports_with_the_agents_python_is_not_installed() {
+    let p = Project::new();
+    p.write("install.py", INSTALLER);
+    p.write("site/fancylib.py", "VALUE = 1\n");
+    p.write("a.py", CLAIMS_MISSING);
+    let toml = fast(&format!(
+        "{}\n[fixes]\ninstall_command = [\"python3\", \"{}\"]\nallow_packages = [\"fancylib\"]\nrequirements = \"none.txt\"\n",
+        agent("a", "a.py"),
+        p.path().join("install.py").display()
+    ));
+    let held = run_until(p.config(&toml), Duration::from_secs(10), || {
+        p.state("agent_status.json")
+            .is_some_and(|s| s["agents"]["a"]["status"] == "needs_attention")
+    })
+    .await;
+    assert!(held, "{:?}", p.state("agent_status.json"));
+    assert!(
+        p.lines("installs.txt").is_empty(),
+        "installed although it imports"
+    );
+}
+
 #[tokio::test]
 async fn a_module_that_is_not_allowed_is_never_installed_and_the_agent_is_held() {
     let p = Project::new();
