@@ -30,6 +30,10 @@ pub enum Command {
         /// Files to scan.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Print one row per fingerprint (kind, count, first and last line, masked message, action)
+        /// instead of one JSON object per incident.
+        #[arg(long)]
+        summary: bool,
     },
     /// Validate the config and print the effective configuration (secrets masked).
     CheckConfig,

@@ -49,10 +49,15 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         // Without a config file, scan uses the built-in catalogue and a deny-all policy.
-        Some(Command::Scan { files }) => {
+        Some(Command::Scan { files, summary }) => {
             let config = (!loaded.used_defaults).then_some(&loaded);
             let mut stdout = std::io::stdout().lock();
-            match scan::run_scan(config, &files, &mut stdout) {
+            let run = if summary {
+                scan::run_scan_summary
+            } else {
+                scan::run_scan
+            };
+            match run(config, &files, &mut stdout) {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e:#}");

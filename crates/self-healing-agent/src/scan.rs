@@ -81,10 +81,23 @@ struct Record<'a> {
     line: u64,
     kind: ErrorKind,
     severity: healing_core::kind::Severity,
+    fingerprint: &'a str,
     detail: &'a healing_core::incident::Detail,
     action: &'static str,
     target: Option<String>,
     refused: Option<String>,
+    /// What the supervisor would verify first (scan runs no interpreter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<String>,
+}
+
+/// How a scan reports.
+#[derive(Debug)]
+enum Sink {
+    /// One JSON object per incident, as they are found.
+    Json,
+    /// One row per fingerprint, printed at the end.
+    Summary(summary::Table),
 }
 
 /// Scans `files` in order and writes one JSON object per incident to `out`. Without a config the
@@ -94,6 +107,30 @@ pub fn run_scan(
     config: Option<&LoadedConfig>,
     files: &[PathBuf],
     out: &mut dyn Write,
+) -> anyhow::Result<ScanSummary> {
+    scan_into(config, files, out, &mut Sink::Json)
+}
+
+/// `scan --summary`: the same scan, printed as one row per fingerprint (see [`summary::Table`]).
+pub fn run_scan_summary(
+    config: Option<&LoadedConfig>,
+    files: &[PathBuf],
+    out: &mut dyn Write,
+) -> anyhow::Result<ScanSummary> {
+    let mut sink = Sink::Summary(summary::Table::default());
+    let result = scan_into(config, files, out, &mut sink);
+    if let Sink::Summary(table) = &mut sink {
+        table.write(out).context("writing scan output")?;
+        out.flush().context("writing scan output")?;
+    }
+    result
+}
+
+fn scan_into(
+    config: Option<&LoadedConfig>,
+    files: &[PathBuf],
+    out: &mut dyn Write,
+    sink: &mut Sink,
 ) -> anyhow::Result<ScanSummary> {
     let (catalogue, policy, max_line) = match config {
         Some(loaded) => {
@@ -121,7 +158,7 @@ pub fn run_scan(
             if write_error.is_some() {
                 return;
             }
-            if let Err(e) = emit(out, path, &incident, &policy, &cwd, &mut summary) {
+            if let Err(e) = emit(out, sink, path, &incident, &policy, &cwd, &mut summary) {
                 write_error = Some(e);
             }
         });
@@ -151,6 +188,7 @@ pub fn run_scan(
 /// Plans one incident and prints it.
 fn emit(
     out: &mut dyn Write,
+    sink: &mut Sink,
     path: &Path,
     incident: &Incident,
     policy: &Policy,
@@ -158,18 +196,35 @@ fn emit(
     summary: &mut ScanSummary,
 ) -> io::Result<()> {
     let plan = policy.plan(incident, cwd);
-    let record = Record {
-        file: path.display().to_string(),
-        line: incident.line_no,
-        kind: incident.kind,
-        severity: incident.severity,
-        detail: &incident.detail,
-        action: plan.action.kind().as_str(),
-        target: plan.target.clone().or_else(|| incident.detail.host_port()),
-        refused: plan.refused.clone(),
-    };
-    serde_json::to_writer(&mut *out, &record).map_err(io::Error::other)?;
-    out.write_all(b"\n")?;
+    let action = plan.action.kind().as_str();
+    match sink {
+        Sink::Summary(table) => table.add(path, incident, action),
+        Sink::Json => {
+            let install = matches!(
+                plan.action,
+                healing_core::fix::FixAction::InstallPackage { .. }
+            );
+            let record = Record {
+                file: path.display().to_string(),
+                line: incident.line_no,
+                kind: incident.kind,
+                severity: incident.severity,
+                fingerprint: &incident.fingerprint,
+                detail: &incident.detail,
+                action,
+                target: plan.target.clone().or_else(|| incident.detail.host_port()),
+                refused: plan.refused.clone(),
+                check: incident
+                    .detail
+                    .module
+                    .as_deref()
+                    .filter(|_| install)
+                    .map(crate::import_check::would_check),
+            };
+            serde_json::to_writer(&mut *out, &record).map_err(io::Error::other)?;
+            out.write_all(b"\n")?;
+        }
+    }
     summary.incidents += 1;
     *summary.by_kind.entry(incident.kind).or_default() += 1;
     summary.refused += u64::from(plan.refused.is_some());
@@ -195,6 +250,8 @@ fn agent_cwd(config: Option<&LoadedConfig>, file: &Path) -> PathBuf {
         })
         .map_or_else(|| loaded.base_dir.clone(), |a| a.cwd.clone())
 }
+
+mod summary;
 
 #[cfg(test)]
 mod tests;

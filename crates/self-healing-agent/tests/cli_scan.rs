@@ -44,3 +44,27 @@ fn scan_with_a_bad_config_or_an_unreadable_file_exits_2() {
     std::fs::remove_file(p.path().join("healing.toml")).unwrap();
     assert_eq!(scan(&p, &["scan", "missing.log"]).status.code(), Some(2));
 }
+
+#[test]
+fn scan_summary_prints_a_table_a_person_reads() {
+    let p = Project::new();
+    p.write("a.log", LOG);
+    p.write("b.log", LOG);
+    let out = scan(&p, &["scan", "--summary", "a.log", "b.log"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    assert!(rows[0].starts_with("FINGERPRINT"), "{stdout}");
+    assert!(
+        rows[1].contains("module_not_found")
+            && rows[1].contains("a.log:3")
+            && rows[1].contains("b.log:3"),
+        "{stdout}"
+    );
+}

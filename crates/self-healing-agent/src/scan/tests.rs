@@ -113,3 +113,65 @@ fn a_clean_log_prints_nothing_and_succeeds() {
     assert!(out.is_empty());
     assert_eq!((summary.files, summary.incidents, summary.lines), (1, 0, 2));
 }
+
+#[test]
+fn every_record_has_a_fingerprint_and_an_install_says_what_would_be_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("requirements.txt"), "PyYAML==6.0.1\n").unwrap();
+    let loaded = load_from_str("", None, dir.path(), &|_| None).unwrap();
+    let log = write_log(dir.path(), "worker.log", LOG);
+    let mut out = Vec::new();
+    run_scan(Some(&loaded), &[log], &mut out).unwrap();
+    let recs = records(&out);
+    assert!(
+        recs.iter()
+            .all(|r| r["fingerprint"].as_str().is_some_and(|f| f.len() == 16)),
+        "{recs:#?}"
+    );
+    assert!(
+        recs[0]["check"].as_str().unwrap().contains("import yaml"),
+        "{:#?}",
+        recs[0]
+    );
+    assert_eq!(recs[1].get("check"), None, "only installs are checked");
+}
+
+const REPEATS: &[u8] = b"[2024-01-09 13:24:39 +0000] [1637] [CRITICAL] WORKER TIMEOUT (pid:7214)\n\
+[2024-01-09 13:24:40 +0000] [7310] [INFO] Booting worker with pid: 7310\n\
+[2024-01-09 13:25:03 +0000] [1637] [CRITICAL] WORKER TIMEOUT (pid:7284)\n\
+Traceback (most recent call last):\n  File \"/app/jobs/sync.py\", line 10, in run\n\
+KeyError: 'user_17'\n\
+[2024-01-09 13:25:09 +0000] [1637] [CRITICAL] WORKER TIMEOUT (pid:7296)\n\
+Traceback (most recent call last):\n  File \"/app/jobs/sync.py\", line 12, in run\n\
+KeyError: 'user_98'\n";
+
+#[test]
+fn the_summary_has_one_row_per_fingerprint_with_counts_and_first_and_last_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write_log(dir.path(), "app.log", REPEATS);
+    let mut out = Vec::new();
+    let summary = run_scan_summary(None, std::slice::from_ref(&log), &mut out).unwrap();
+    assert_eq!(summary.incidents, 5);
+    let text = String::from_utf8(out).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 3, "header + two fingerprints:\n{text}");
+    assert!(rows[0].starts_with("FINGERPRINT") && rows[0].contains("MESSAGE"));
+    let file = log.display().to_string();
+    assert!(
+        rows[1].contains("worker_timeout") && rows[1].contains("    3  "),
+        "{text}"
+    );
+    assert!(
+        rows[1].contains(&format!("{file}:1")) && rows[1].contains(&format!("{file}:7")),
+        "{text}"
+    );
+    assert!(
+        rows[1].contains("WORKER TIMEOUT (pid:<n>)") && rows[1].contains("restart"),
+        "{text}"
+    );
+    assert!(
+        rows[2].contains("unclassified") && rows[2].contains("    2  "),
+        "{text}"
+    );
+    assert!(rows[2].contains("KeyError: <q>"), "{text}");
+}
