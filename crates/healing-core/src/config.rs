@@ -96,6 +96,13 @@ pub struct SelfHealingConfig {
     pub health_timeout: Duration,
     /// Incidents and fixes kept in the state file's history.
     pub history_limit: usize,
+    /// An incident is the cause of an exit only if it was printed at most this long before it; older
+    /// ones stay in the history as incidents of their own (a handled error at start-up must not
+    /// explain an exit an hour later).
+    #[serde(with = "humantime_serde")]
+    pub exit_cause_window: Duration,
+    /// … and at most this many output lines before it.
+    pub exit_cause_lines: u64,
 }
 
 impl Default for SelfHealingConfig {
@@ -111,6 +118,8 @@ impl Default for SelfHealingConfig {
             log_backups: 3,
             health_timeout: secs(5),
             history_limit: 200,
+            exit_cause_window: secs(30),
+            exit_cause_lines: 50,
         }
     }
 }

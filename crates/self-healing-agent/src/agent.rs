@@ -5,9 +5,10 @@ use crate::event::ExitInfo;
 use crate::log_writer::LogWriter;
 use healing_core::config::AgentConfig;
 use healing_core::incident::Incident;
+use healing_core::kind::ErrorKind;
 use healing_core::matcher::Matcher;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// A timer the loop keeps for an agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,8 +40,9 @@ pub struct AgentRt {
     pub last_exit: Option<ExitInfo>,
     /// The last diagnosed incident and when.
     pub last_incident: Option<(Incident, SystemTime)>,
-    /// The most telling incident of the current run (the cause if it dies).
-    pub run_cause: Option<Incident>,
+    /// The latest incident of the current run: the cause if it dies soon after (see
+    /// [`AgentRt::take_exit_cause`]).
+    pub run_cause: Option<RunCause>,
     /// The incident the current hold/backoff is about.
     pub cause: Option<Incident>,
     /// Pending timer.
@@ -91,14 +93,107 @@ impl AgentRt {
         self.life == Lifecycle::Running && self.probe_ok
     }
 
-    /// Remembers `incident` as the cause of the current run if it says more than what we have.
-    pub fn note_run_incident(&mut self, incident: &Incident) {
-        let better = match &self.run_cause {
+    /// Remembers `incident`, printed at `at` (on output line `line` of the live process when it came
+    /// from its output), as the candidate cause of the run's end. The latest one wins, except that a
+    /// bare exit line never hides a diagnosed error printed just before it.
+    pub fn note_run_incident(&mut self, incident: &Incident, at: SystemTime, line: Option<u64>) {
+        let replace = match &self.run_cause {
             None => true,
-            Some(cur) => incident.severity >= cur.severity,
+            Some(cur) => {
+                incident.kind != ErrorKind::ProcessExit
+                    || cur.incident.kind == ErrorKind::ProcessExit
+            }
         };
-        if better {
-            self.run_cause = Some(incident.clone());
+        if replace {
+            self.run_cause = Some(RunCause {
+                incident: incident.clone(),
+                at,
+                line,
+            });
         }
+    }
+
+    /// The cause of an exit at `at` after `lines_now` output lines: the run's latest incident if it was
+    /// printed within `window` and `max_lines` before the exit; an older one explains nothing.
+    pub fn take_exit_cause(
+        &mut self,
+        at: SystemTime,
+        lines_now: Option<u64>,
+        window: Duration,
+        max_lines: u64,
+    ) -> Option<Incident> {
+        let rc = self.run_cause.take()?;
+        let recent = at.duration_since(rc.at).map_or(true, |d| d <= window);
+        let near = match (rc.line, lines_now) {
+            (Some(line), Some(now)) => now.saturating_sub(line) <= max_lines,
+            _ => true,
+        };
+        (recent && near).then_some(rc.incident)
+    }
+
+    /// Output lines the live (or just ended) process printed so far.
+    pub fn output_lines(&self) -> Option<u64> {
+        let m = self.matcher.as_ref()?;
+        let guard = m.lock().unwrap_or_else(|p| p.into_inner());
+        Some(guard.lines())
+    }
+}
+
+/// The run's candidate exit cause and where it was printed.
+#[derive(Debug, Clone)]
+pub struct RunCause {
+    pub incident: Incident,
+    pub at: SystemTime,
+    /// Output line of the live process; `None` for incidents from a followed log file.
+    pub line: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use healing_core::matcher::exit_incident;
+
+    fn rt() -> AgentRt {
+        let cfg: AgentConfig =
+            serde_json::from_str(r#"{"name": "a", "command": ["true"]}"#).unwrap();
+        AgentRt::new(cfg)
+    }
+
+    fn ssl() -> Incident {
+        let mut i = exit_incident(Some(1), None, false);
+        i.kind = ErrorKind::SslError;
+        i
+    }
+
+    #[test]
+    fn only_an_error_printed_just_before_the_exit_is_its_cause() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let w = Duration::from_secs(30);
+        let mut a = rt();
+        a.note_run_incident(&ssl(), t0, Some(3));
+        assert_eq!(
+            a.take_exit_cause(t0 + Duration::from_secs(10), Some(20), w, 50)
+                .map(|i| i.kind),
+            Some(ErrorKind::SslError)
+        );
+        a.note_run_incident(&ssl(), t0, Some(3));
+        assert!(
+            a.take_exit_cause(t0 + Duration::from_secs(3600), Some(20), w, 50)
+                .is_none(),
+            "too old"
+        );
+        a.note_run_incident(&ssl(), t0, Some(3));
+        assert!(
+            a.take_exit_cause(t0 + Duration::from_secs(1), Some(500), w, 50)
+                .is_none(),
+            "too many lines ago"
+        );
+        // A bare exit line after a diagnosed error keeps the error as the cause.
+        a.note_run_incident(&ssl(), t0, Some(3));
+        a.note_run_incident(&exit_incident(Some(1), None, false), t0, Some(4));
+        assert_eq!(
+            a.take_exit_cause(t0, Some(5), w, 50).map(|i| i.kind),
+            Some(ErrorKind::SslError)
+        );
     }
 }

@@ -90,7 +90,8 @@ pub fn attach(mut child: Child, cap: Capture) {
             Ok(s) => (s.code(), s.signal()),
             Err(_) => (None, None),
         };
-        let oom_killed = signal == Some(9) && cap.oom.oom_since_last_check();
+        // SIGKILL, or 137 from a shell in between, while the cgroup's OOM counter rose.
+        let oom_killed = (signal == Some(9) || code == Some(137)) && cap.oom.oom_since_last_check();
         let incidents = lock(&cap.matcher).flush();
         let _ = cap.events.send(Event::Exited {
             agent: cap.agent,

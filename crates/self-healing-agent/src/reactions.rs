@@ -26,18 +26,23 @@ impl Supervisor {
             return;
         }
         for inc in &flushed {
-            agent.note_run_incident(inc);
+            agent.note_run_incident(inc, exit.at, Some(inc.line_no));
         }
         agent.pid = None;
         agent.go(Transition::Exited);
         agent.last_exit = Some(exit.clone());
-        let seen_while_running = agent
-            .run_cause
-            .as_ref()
-            .is_some_and(|c| !flushed.contains(c));
+        let sh = &self.config.self_healing;
+        let lines_now = agent.output_lines();
+        let recent = agent.take_exit_cause(
+            exit.at,
+            lines_now,
+            sh.exit_cause_window,
+            sh.exit_cause_lines,
+        );
+        let seen_while_running = recent.as_ref().is_some_and(|c| !flushed.contains(c));
         let cause = if exit.oom_killed {
             exit_incident(exit.code, exit.signal, true)
-        } else if let Some(c) = agent.run_cause.take() {
+        } else if let Some(c) = recent {
             c
         } else {
             let mut c = exit_incident(exit.code, exit.signal, false);
@@ -86,7 +91,7 @@ impl Supervisor {
         }
         let now = self.clock.now();
         for inc in incidents {
-            self.agents[id].note_run_incident(&inc);
+            self.agents[id].note_run_incident(&inc, now, Some(inc.line_no));
             self.note_incident(id, &inc, now);
         }
     }
@@ -95,8 +100,12 @@ impl Supervisor {
     /// lines read after it died are recorded and alerted only.
     pub(crate) fn on_log_incidents(&mut self, id: AgentId, incidents: Vec<Incident>) {
         if self.agents[id].pid.is_some() {
-            let generation = self.agents[id].generation;
-            self.on_incidents(id, generation, incidents);
+            // Their line numbers count the log file, not the process output: only time places them.
+            let now = self.clock.now();
+            for inc in incidents {
+                self.agents[id].note_run_incident(&inc, now, None);
+                self.note_incident(id, &inc, now);
+            }
         } else {
             let now = self.clock.now();
             for inc in incidents {

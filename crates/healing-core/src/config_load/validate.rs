@@ -73,6 +73,8 @@ pub(crate) fn check(cfg: &Config) -> Report {
     );
     at_least(&mut r, sh.key("log_max_bytes"), s.log_max_bytes, 1024);
     at_least(&mut r, sh.key("history_limit"), s.history_limit as u64, 1);
+    non_zero(&mut r, sh.key("exit_cause_window"), s.exit_cause_window);
+    at_least(&mut r, sh.key("exit_cause_lines"), s.exit_cause_lines, 1);
 
     let rs = root.key("restart");
     let m = cfg.restart.multiplier;
