@@ -21,6 +21,7 @@ pub mod event;
 pub mod fixing;
 pub mod follow;
 pub mod healer;
+pub mod history_entries;
 pub mod http;
 pub mod import_check;
 pub mod log_writer;

@@ -131,7 +131,13 @@ impl Supervisor {
             None,
             &inc.line,
         );
+        if let Some(e) = self.history.back_mut() {
+            e.fingerprint = Some(inc.fingerprint.clone()).filter(|f| !f.is_empty());
+        }
         self.dirty = true;
+        // An unknown traceback is alerted once per fingerprint (the same bug again is only counted).
+        let new_bug = inc.kind != ErrorKind::Unclassified
+            || self.counters.note_unclassified(&inc.fingerprint);
         // Memory exhaustion is critical whatever a user pattern says; anything the catalogue (or the
         // user) marks critical or alert-worthy reaches a human, as do the classes restarts cannot fix.
         let critical = matches!(inc.kind, ErrorKind::MemoryError | ErrorKind::OomKilled)
@@ -140,10 +146,13 @@ impl Supervisor {
             || inc.action == healing_core::kind::ActionKind::Alert
             || inc.kind.treatment() == healing_core::kind::Treatment::NeedsHuman
             || inc.kind == ErrorKind::ConnectionRefusedLocal;
-        if alerting {
-            let key = inc
-                .dependency()
-                .unwrap_or_else(|| format!("{name}:{}", inc.key()));
+        if alerting && new_bug {
+            let key = match inc.kind {
+                ErrorKind::Unclassified => format!("{name}:unclassified:{}", inc.fingerprint),
+                _ => inc
+                    .dependency()
+                    .unwrap_or_else(|| format!("{name}:{}", inc.key())),
+            };
             let dep = inc.dependency();
             let agents = dep
                 .as_ref()
@@ -364,48 +373,6 @@ impl Supervisor {
         let grace = self.config.self_healing.grace_period;
         tokio::spawn(crate::shutdown::terminate_group(pid, grace));
         self.dirty = true;
-    }
-
-    pub(crate) fn base_entry(
-        &self,
-        agent: &str,
-        event: &str,
-        cause: &Incident,
-    ) -> crate::state_docs::HistoryEntry {
-        crate::state_docs::HistoryEntry {
-            at: crate::state_docs::rfc3339(self.clock.now()),
-            agent: agent.to_string(),
-            event: event.to_string(),
-            kind: Some(cause.kind.to_string()),
-            action: None,
-            target: None,
-            refused: None,
-            outcome: None,
-            message: cause.line.clone(),
-        }
-    }
-
-    pub(crate) fn entry(
-        &self,
-        agent: &str,
-        event: &str,
-        cause: &Incident,
-        plan: &FixPlan,
-        outcome: &str,
-    ) -> crate::state_docs::HistoryEntry {
-        let mut e = self.base_entry(agent, event, cause);
-        e.action = Some(plan.action.kind().to_string());
-        e.target = plan.target.clone();
-        e.outcome = Some(outcome.to_string());
-        e
-    }
-
-    pub(crate) fn push(&mut self, e: crate::state_docs::HistoryEntry) {
-        self.history.push_back(e);
-        let limit = self.config.self_healing.history_limit.max(1);
-        while self.history.len() > limit {
-            self.history.pop_front();
-        }
     }
 }
 

@@ -61,6 +61,7 @@ impl Supervisor {
                         severity: i.severity.to_string(),
                         line: i.line.clone(),
                         detail: i.detail.clone(),
+                        fingerprint: i.fingerprint.clone(),
                         at: rfc3339(*at),
                     }),
                     next_retry_at: a.wake.as_ref().map(|w| rfc3339(w.0)),

@@ -63,6 +63,7 @@ pub struct LastIncident {
     pub severity: String,
     pub line: String,
     pub detail: Detail,
+    pub fingerprint: String,
     pub at: String,
 }
 
@@ -110,7 +111,15 @@ pub struct HistoryEntry {
     pub outcome: Option<String>,
     #[serde(default)]
     pub message: String,
+    /// The incident's fingerprint (see `healing_core::fingerprint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
+
+/// Distinct unclassified fingerprints counted; later new ones are counted under [`OTHER_FINGERPRINTS`].
+pub const MAX_FINGERPRINTS: usize = 1000;
+/// The counter of unclassified incidents whose fingerprint arrived after the table was full.
+pub const OTHER_FINGERPRINTS: &str = "other";
 
 /// Running totals.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -121,6 +130,28 @@ pub struct Counters {
     pub incidents_total: BTreeMap<String, u64>,
     #[serde(default)]
     pub fixes_total: BTreeMap<String, u64>,
+    /// Unclassified incidents per fingerprint: one alert for a new one, only a count after.
+    #[serde(default)]
+    pub unclassified: BTreeMap<String, u64>,
+}
+
+impl Counters {
+    /// Counts an unclassified incident; true when its fingerprint is new (and deserves an alert).
+    pub fn note_unclassified(&mut self, fingerprint: &str) -> bool {
+        if let Some(n) = self.unclassified.get_mut(fingerprint) {
+            *n += 1;
+            return false;
+        }
+        if self.unclassified.len() >= MAX_FINGERPRINTS {
+            *self
+                .unclassified
+                .entry(OTHER_FINGERPRINTS.into())
+                .or_default() += 1;
+            return true;
+        }
+        self.unclassified.insert(fingerprint.to_string(), 1);
+        true
+    }
 }
 
 /// Both documents at one moment.

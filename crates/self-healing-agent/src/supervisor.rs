@@ -180,6 +180,7 @@ impl Supervisor {
             refused: None,
             outcome: None,
             message: message.to_string(),
+            fingerprint: None,
         });
         let limit = self.config.self_healing.history_limit.max(1);
         while self.history.len() > limit {
