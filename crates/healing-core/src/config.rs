@@ -186,6 +186,13 @@ pub struct AgentConfig {
     /// Extra environment. Values are secrets as far as output is concerned: never logged or written.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Supervisor secrets this agent may see on purpose (`["TELEGRAM_BOT_TOKEN"]`): by default every
+    /// child gets the supervisor's environment minus its secrets (see [`crate::child_env`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pass_env: Vec<String>,
+    /// Start from an empty environment: only `PATH`, `HOME`, `LANG`, `TZ`, `pass_env` and `env`.
+    #[serde(default)]
+    pub env_clear: bool,
     /// A log file the agent writes itself, followed with tail -F semantics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_file: Option<PathBuf>,

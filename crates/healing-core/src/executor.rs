@@ -104,6 +104,7 @@ impl Executor {
             };
         };
         let mut command = Command::new(program);
+        crate::child_env::apply(&mut command, None);
         if let Some(dir) = &self.cwd {
             command.current_dir(dir);
         }

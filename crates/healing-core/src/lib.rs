@@ -14,12 +14,14 @@
 //! | [`alert`] | Telegram and webhook alerts with de-duplication, a queue and a persistent outbox |
 //! | [`service`] | what every binary's `main` shares: logging set-up and the stop signals |
 //! | [`redact`] | keeping secrets out of logs, state and HTTP responses |
+//! | [`secrets`], [`child_env`] | the supervisor's own secrets; the environment children get without them |
 
 pub mod alert;
 pub mod backoff;
 pub mod breaker;
 pub mod budget;
 pub mod catalogue;
+pub mod child_env;
 pub mod clock;
 pub mod config;
 pub mod config_load;
@@ -34,5 +36,6 @@ pub mod package_map;
 pub mod policy;
 pub mod redact;
 pub mod requirements;
+pub mod secrets;
 pub mod service;
 pub mod state;

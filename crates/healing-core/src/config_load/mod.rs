@@ -187,6 +187,8 @@ pub fn load_from_str(
             .collect(),
     );
     paths::resolve(&mut config, base_dir);
+    // From here on children never inherit these, and outgoing text never shows them.
+    crate::secrets::register(crate::secrets::SecretSet::from_config(&config, env));
     Ok(LoadedConfig {
         config,
         path: path.map(Path::to_path_buf),
