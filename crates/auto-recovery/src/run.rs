@@ -88,7 +88,7 @@ pub async fn run_with(
         token.clone(),
         watch_stop.clone(),
     );
-    let policy = Policy::from_config(&config.fixes, &cfg.loaded.base_dir)
+    let policy = Policy::for_service(config, &cfg.loaded.base_dir)
         .map_err(|e| BadConfig(format!("[fixes]: {e}")))?;
     let executor = Executor::new(
         Arc::new(policy),

@@ -259,7 +259,7 @@ impl Default for FixesConfig {
             requirements: Some(PathBuf::from("requirements.txt")),
             allow_packages: Vec::new(),
             package_map: BTreeMap::new(),
-            create_path_roots: ["data", "logs", "state"].map(PathBuf::from).to_vec(),
+            create_path_roots: ["data", "logs"].map(PathBuf::from).to_vec(),
             create_files: Vec::new(),
             command_timeout: secs(120),
         }
@@ -564,7 +564,7 @@ install_command = ["python3", "-m", "pip", "install", "--no-input"]
 requirements = "requirements.txt"
 allow_packages = []
 package_map = { }
-create_path_roots = ["data", "logs", "state"]
+create_path_roots = ["data", "logs"]
 create_files = []
 command_timeout = "120s"
 [[patterns]]

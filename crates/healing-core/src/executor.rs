@@ -89,8 +89,8 @@ impl Executor {
         }
         match action {
             FixAction::InstallPackage { requirement, .. } => self.install(requirement).await,
-            FixAction::CreateDir { path } => create_dir(path),
-            FixAction::CreateFile { path } => create_file(path),
+            FixAction::CreateDir { path } => create(&self.policy, path, false),
+            FixAction::CreateFile { path } => create(&self.policy, path, true),
             FixAction::Restart | FixAction::Retry | FixAction::Alert | FixAction::None => {
                 FixOutcome::NotNeeded
             }
@@ -161,42 +161,25 @@ impl Executor {
     }
 }
 
-fn create_dir(path: &Path) -> FixOutcome {
-    if path.is_dir() {
-        return FixOutcome::NotNeeded;
-    }
-    match std::fs::create_dir_all(path) {
-        Ok(()) => FixOutcome::Succeeded {
-            detail: format!("created directory {}", path.display()),
-        },
-        Err(e) => FixOutcome::Failed {
-            detail: format!("cannot create directory {}: {e}", path.display()),
-        },
-    }
-}
-
-fn create_file(path: &Path) -> FixOutcome {
-    if path.symlink_metadata().is_ok() {
-        return FixOutcome::NotNeeded;
-    }
-    if let Some(parent) = path.parent()
-        && let Err(e) = std::fs::create_dir_all(parent)
-    {
-        return FixOutcome::Failed {
-            detail: format!("cannot create directory {}: {e}", parent.display()),
+/// Creates `path` relative to the opened policy root it lies under (see [`crate::create_path`]).
+fn create(policy: &Policy, path: &Path, file: bool) -> FixOutcome {
+    let Some((root, below)) = policy.split_root(path) else {
+        return FixOutcome::Refused {
+            reason: format!("path {:?} is outside fixes.create_path_roots", path.display().to_string()),
         };
-    }
-    // `create_new` refuses to follow a symlink planted at the final component.
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-    {
-        Ok(_) => FixOutcome::Succeeded {
-            detail: format!("created empty file {}", path.display()),
+    };
+    let (what, result) = if file {
+        ("empty file", crate::create_path::create_file(root, below))
+    } else {
+        ("directory", crate::create_path::create_dir(root, below))
+    };
+    match result {
+        Ok(true) => FixOutcome::Succeeded {
+            detail: format!("created {what} {}", path.display()),
         },
+        Ok(false) => FixOutcome::NotNeeded,
         Err(e) => FixOutcome::Failed {
-            detail: format!("cannot create file {}: {e}", path.display()),
+            detail: format!("cannot create {what} {}: {e}", path.display()),
         },
     }
 }

@@ -7,7 +7,7 @@
 //! | [`config`], [`config_load`] | the shape of `healing.toml`; loading, env overrides, validation with line/column |
 //! | [`kind`], [`incident`] | the closed vocabularies (error kinds, severities, actions) and the diagnosed incident |
 //! | [`catalogue`], [`matcher`], [`line_reader`], [`package_map`] | the error-pattern catalogue and the streaming traceback-aware matcher |
-//! | [`requirements`], [`fix`], [`policy`], [`executor`] | typed fix actions, the safety policy, the argv executor |
+//! | [`requirements`], [`fix`], [`policy`], [`executor`], [`create_path`] | typed fix actions, the safety policy, the argv executor, symlink-proof creation below a root |
 //! | [`dependencies`] | requirements against what the agents' interpreter has installed; installing the missing ones |
 //! | [`backoff`], [`budget`], [`breaker`], [`clock`] | restart timing: exponential backoff with jitter, rolling restart budget, circuit breaker |
 //! | [`state`] | atomic, versioned, single-writer state documents |
@@ -25,6 +25,7 @@ pub mod child_env;
 pub mod clock;
 pub mod config;
 pub mod config_load;
+pub mod create_path;
 pub mod dependencies;
 pub mod executor;
 pub mod fix;

@@ -13,7 +13,7 @@ use crate::package_map::{
     is_valid_distribution_name as pep508_valid_name, normalize as pep503_normalize,
 };
 
-use crate::config::FixesConfig;
+use crate::config::{Config, FixesConfig};
 use crate::fix::{FixAction, FixPlan};
 use crate::incident::{Detail, Incident};
 use crate::kind::ActionKind;
@@ -57,6 +57,8 @@ pub enum Refusal {
     BadPath { path: String, why: String },
     #[error("path {path:?} is outside fixes.create_path_roots")]
     OutsideRoots { path: String },
+    #[error("path {path:?} is inside the supervisor's own files ({what}): never created from a log line")]
+    Protected { path: String, what: &'static str },
     #[error("file {path:?} matches no fixes.create_files glob and its directory exists")]
     FileNotAllowed { path: String },
 }
@@ -81,6 +83,8 @@ pub struct Policy {
     files: GlobSet,
     /// Where relative things resolve when an agent's cwd is itself relative.
     base_dir: PathBuf,
+    /// Canonical directories no fix may create anything in: the state directory (agent logs included).
+    protected: Vec<(PathBuf, &'static str)>,
 }
 
 impl Policy {
@@ -150,7 +154,35 @@ impl Policy {
             roots,
             files,
             base_dir,
+            protected: Vec::new(),
         })
+    }
+
+    /// The policy a service uses: `[fixes]`, with the state directory (and the agents' logs in it)
+    /// protected.
+    pub fn for_service(config: &Config, base_dir: &Path) -> Result<Policy, PolicyError> {
+        Ok(Policy::from_config(&config.fixes, base_dir)?.protecting(
+            "the state directory and the agents' logs",
+            &config.state_dir,
+        ))
+    }
+
+    /// Never creates anything inside `dir` (`what`: the state directory, the agents' log directory),
+    /// wherever it is and whatever the roots say: a log line naming `state/.agent_status.json.tmp/` must
+    /// not turn the supervisor's own files into directories.
+    pub fn protecting(mut self, what: &'static str, dir: &Path) -> Policy {
+        let dir = absolute(&self.base_dir.join(dir));
+        let dir = paths::resolve(&dir).unwrap_or(dir);
+        self.protected.push((dir, what));
+        self
+    }
+
+    /// The root `path` lies under and the path relative to it (for creation relative to the opened
+    /// root, see [`crate::create_path`]). `None` when it is under no root.
+    pub fn split_root<'p>(&self, path: &'p Path) -> Option<(&Path, &'p Path)> {
+        self.roots
+            .iter()
+            .find_map(|root| Some((root.as_path(), path.strip_prefix(root).ok()?)))
     }
 
     /// Nothing installable, no roots: every fix beyond restart/alert is refused.
@@ -160,6 +192,7 @@ impl Policy {
             roots: Vec::new(),
             files: GlobSet::empty(),
             base_dir: PathBuf::from("/"),
+            protected: Vec::new(),
         }
     }
 
@@ -291,11 +324,25 @@ impl Policy {
         let shown = || path.display().to_string();
         let resolved =
             paths::resolve(path).map_err(|why| Refusal::BadPath { path: shown(), why })?;
-        if self.roots.iter().any(|root| resolved.starts_with(root)) {
-            Ok(resolved)
-        } else {
-            Err(Refusal::OutsideRoots { path: shown() })
+        if let Some((_, what)) = self.protected.iter().find(|(d, _)| resolved.starts_with(d)) {
+            return Err(Refusal::Protected {
+                path: shown(),
+                what,
+            });
         }
+        let Some((_, below)) = self.split_root(&resolved) else {
+            return Err(Refusal::OutsideRoots { path: shown() });
+        };
+        if below
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+        {
+            return Err(Refusal::BadPath {
+                path: shown(),
+                why: "a component starts with '.' (hidden, temporary or the supervisor's own files)".into(),
+            });
+        }
+        Ok(resolved)
     }
 }
 

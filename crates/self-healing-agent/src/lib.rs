@@ -91,7 +91,7 @@ pub async fn run_with_clock(
             .context("cannot compile the error patterns")?,
     );
     let policy = Arc::new(
-        Policy::from_config(&config.fixes, &loaded.base_dir)
+        Policy::for_service(&config, &loaded.base_dir)
             .context("cannot build the fix policy")?,
     );
     let executor = Arc::new(

@@ -103,7 +103,7 @@ pub fn run_scan(
                     message: e.to_string(),
                 }
             })?;
-            let policy = Policy::from_config(&c.fixes, &loaded.base_dir).map_err(|e| {
+            let policy = Policy::for_service(c, &loaded.base_dir).map_err(|e| {
                 ScanError::BadConfig {
                     message: e.to_string(),
                 }
