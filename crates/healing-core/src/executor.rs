@@ -165,7 +165,10 @@ impl Executor {
 fn create(policy: &Policy, path: &Path, file: bool) -> FixOutcome {
     let Some((root, below)) = policy.split_root(path) else {
         return FixOutcome::Refused {
-            reason: format!("path {:?} is outside fixes.create_path_roots", path.display().to_string()),
+            reason: format!(
+                "path {:?} is outside fixes.create_path_roots",
+                path.display().to_string()
+            ),
         };
     };
     let (what, result) = if file {

@@ -57,7 +57,9 @@ pub enum Refusal {
     BadPath { path: String, why: String },
     #[error("path {path:?} is outside fixes.create_path_roots")]
     OutsideRoots { path: String },
-    #[error("path {path:?} is inside the supervisor's own files ({what}): never created from a log line")]
+    #[error(
+        "path {path:?} is inside the supervisor's own files ({what}): never created from a log line"
+    )]
     Protected { path: String, what: &'static str },
     #[error("file {path:?} matches no fixes.create_files glob and its directory exists")]
     FileNotAllowed { path: String },
@@ -339,7 +341,9 @@ impl Policy {
         {
             return Err(Refusal::BadPath {
                 path: shown(),
-                why: "a component starts with '.' (hidden, temporary or the supervisor's own files)".into(),
+                why:
+                    "a component starts with '.' (hidden, temporary or the supervisor's own files)"
+                        .into(),
             });
         }
         Ok(resolved)

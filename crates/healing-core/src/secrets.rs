@@ -111,7 +111,8 @@ pub fn is_control_token(name: &str) -> bool {
 
 static REGISTRY: LazyLock<RwLock<Arc<SecretSet>>> = LazyLock::new(|| {
     let env = |name: &str| std::env::var(name).ok();
-    let set = SecretSet::from_config(&Config::default(), &env).with_control_tokens(std::env::vars());
+    let set =
+        SecretSet::from_config(&Config::default(), &env).with_control_tokens(std::env::vars());
     RwLock::new(Arc::new(set))
 });
 

@@ -77,7 +77,10 @@ fn hidden_components_are_refused_and_plain_ones_allowed() {
         assert!(why.contains("starts with '.'"), "{text}: {why}");
     }
     let plan = policy.plan(&missing("data/cache/"), &base);
-    assert!(matches!(plan.action, FixAction::CreateDir { .. }), "{plan:?}");
+    assert!(
+        matches!(plan.action, FixAction::CreateDir { .. }),
+        "{plan:?}"
+    );
 }
 
 #[test]

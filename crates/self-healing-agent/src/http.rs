@@ -140,7 +140,7 @@ async fn self_healing(State(ctx): Ctx) -> Response {
             "state": state.value(),
         }),
     };
-    (StatusCode::OK, Json(body)).into_response()
+    (StatusCode::OK, Json(redacted(body))).into_response()
 }
 
 async fn prevention(State(ctx): Ctx) -> Response {
@@ -165,14 +165,20 @@ fn other_binary(doc: Doc) -> Response {
         Doc::Corrupt(e) => error(&e),
         Doc::Loaded(v) => (
             StatusCode::OK,
-            Json(json!({"status": "running", "state": v})),
+            Json(redacted(json!({"status": "running", "state": v}))),
         )
             .into_response(),
     }
 }
 
+/// Documents carry log text: scrubbed again here with this process's secrets before they leave.
+fn redacted(mut body: Value) -> Value {
+    healing_core::redact::json(&mut body);
+    body
+}
+
 fn error(message: &str) -> Response {
-    let body = json!({"status": "error", "error": message});
+    let body = json!({"status": "error", "error": healing_core::redact::line(message)});
     (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
 
@@ -190,7 +196,11 @@ pub fn verdict(doc: &Doc, now: SystemTime, stale_after: Duration) -> (StatusCode
                 json!({"status": "unavailable", "reason": reason}),
             );
         }
-        Doc::Corrupt(e) => return (unavailable, json!({"status": "error", "error": e})),
+        // The parse error may quote the document (log text): /health says only that it is unreadable.
+        Doc::Corrupt(_) => {
+            let reason = format!("{} is unreadable", names::AGENT_STATUS);
+            return (unavailable, json!({"status": "error", "error": reason}));
+        }
         Doc::Loaded(v) => v,
     };
     let written_at = status.get("written_at").cloned().unwrap_or(Value::Null);

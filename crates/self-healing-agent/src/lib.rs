@@ -91,8 +91,7 @@ pub async fn run_with_clock(
             .context("cannot compile the error patterns")?,
     );
     let policy = Arc::new(
-        Policy::for_service(&config, &loaded.base_dir)
-            .context("cannot build the fix policy")?,
+        Policy::for_service(&config, &loaded.base_dir).context("cannot build the fix policy")?,
     );
     let executor = Arc::new(
         Executor::new(

@@ -103,11 +103,10 @@ pub fn run_scan(
                     message: e.to_string(),
                 }
             })?;
-            let policy = Policy::for_service(c, &loaded.base_dir).map_err(|e| {
-                ScanError::BadConfig {
+            let policy =
+                Policy::for_service(c, &loaded.base_dir).map_err(|e| ScanError::BadConfig {
                     message: e.to_string(),
-                }
-            })?;
+                })?;
             (catalogue, policy, c.self_healing.max_line_bytes)
         }
         None => (Catalogue::builtin(), Policy::deny_all(), DEFAULT_MAX_LINE),

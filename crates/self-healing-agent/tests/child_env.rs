@@ -2,6 +2,8 @@
 //! URL, a Key Value URL, a Render key and an HTTP token in its environment, runs Python agents that
 //! print what they see.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{Binary, Project, fast};
@@ -55,7 +57,10 @@ env = {{ ONLY = "this-one" }}
     );
     let secrets = [
         ("NL_BOT_TOKEN", "123456:AAH-bot-token-value"),
-        ("NL_WEBHOOK", "https://hooks.example.com/services/T0/B0/secret"),
+        (
+            "NL_WEBHOOK",
+            "https://hooks.example.com/services/T0/B0/secret",
+        ),
         ("TELEGRAM_CHAT_ID", "-100200300"),
         ("RENDER_API_KEY", "rnd_abcdefghijklmnop"),
         ("HEALING_HTTP_TOKEN", "http-bearer-token"),

@@ -90,8 +90,8 @@ impl StateBackend for FileBackend {
             .map_err(io("write temp file", &tmp))
             .and_then(|()| file.sync_all().map_err(io("fsync temp file", &tmp)));
         drop(file);
-        let renamed =
-            written.and_then(|()| fs::rename(&tmp, &target).map_err(io("rename temp file over", &target)));
+        let renamed = written
+            .and_then(|()| fs::rename(&tmp, &target).map_err(io("rename temp file over", &target)));
         if renamed.is_err() {
             let _ = fs::remove_file(&tmp);
         }

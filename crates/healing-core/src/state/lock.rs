@@ -6,8 +6,8 @@
 
 use super::{FileBackend, StateError, check_name};
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Held for the life of the writer; dropping it releases the lock.
