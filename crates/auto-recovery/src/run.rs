@@ -98,6 +98,7 @@ pub async fn run_with(
     let ctx = PassContext {
         config: config.recovery.clone(),
         http: reqwest::Client::builder()
+            .redirect(healing_core::redirects::same_origin())
             .build()
             .map_err(|e| anyhow::anyhow!("building the HTTP client: {}", e.without_url()))?,
         render: render_client(&config.recovery.render, env.as_ref())?,

@@ -13,7 +13,7 @@
 //! | [`state`] | atomic, versioned, single-writer state documents |
 //! | [`alert`] | Telegram and webhook alerts with de-duplication, a queue and a persistent outbox |
 //! | [`service`] | what every binary's `main` shares: logging set-up and the stop signals |
-//! | [`redact`] | keeping secrets out of logs, state and HTTP responses |
+//! | [`redact`], [`redirects`] | keeping secrets out of logs, state and HTTP responses; HTTP clients never redirected to another host |
 //! | [`secrets`], [`child_env`] | the supervisor's own secrets; the environment children get without them |
 
 pub mod alert;
@@ -36,6 +36,7 @@ pub mod matcher;
 pub mod package_map;
 pub mod policy;
 pub mod redact;
+pub mod redirects;
 pub mod requirements;
 pub mod secrets;
 pub mod service;

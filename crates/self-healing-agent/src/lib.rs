@@ -22,6 +22,8 @@ pub mod fixing;
 pub mod follow;
 pub mod healer;
 pub mod http;
+pub mod http_access;
+pub mod http_conn;
 pub mod log_writer;
 pub mod metrics;
 pub mod oom;
@@ -235,6 +237,12 @@ fn start_http(
         // The supervisor rewrites its status at least every interval; five missed passes is stale.
         stale_after: (config.self_healing.interval * 5).max(http::DEFAULT_STALE_AFTER),
         clock: clock.clone(),
+        access: listener
+            .local_addr()
+            .map_or(http_access::Access::Token(None), |addr| {
+                http_access::Access::for_listener(addr, std::env::var(http_access::TOKEN_ENV).ok())
+            }),
+        limits: http_conn::Limits::default(),
     };
     let stop = stop.clone();
     tokio::spawn(async move {

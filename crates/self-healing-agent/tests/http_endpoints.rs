@@ -201,7 +201,11 @@ async fn corrupt_documents_answer_503_with_the_error_and_serving_goes_on() {
         assert_eq!(code, 503, "{path}: {body}");
         assert_eq!(body["status"], "error");
         // /health carries no text from the document (it is public); the detailed views say why.
-        let want = if path == "/health" { "unreadable" } else { "not valid JSON" };
+        let want = if path == "/health" {
+            "unreadable"
+        } else {
+            "not valid JSON"
+        };
         assert!(body["error"].as_str().unwrap().contains(want), "{body}");
     }
     // Scrapes go on: the gauge, not a failed scrape, says the document is unusable.

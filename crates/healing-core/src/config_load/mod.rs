@@ -29,7 +29,7 @@ mod rules;
 mod validate;
 
 pub use args::ConfigArgs;
-pub use env::{EnvLookup, render_mode};
+pub use env::{EnvLookup, on_render, render_mode};
 pub use find::{DEFAULTS_LABEL, load, load_with};
 pub use validate::{REGEX_MAX_LEN, REGEX_SIZE_LIMIT};
 
