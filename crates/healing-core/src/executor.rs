@@ -88,7 +88,10 @@ impl Executor {
             };
         }
         match action {
-            FixAction::InstallPackage { requirement, .. } => self.install(requirement).await,
+            FixAction::InstallPackage {
+                distribution,
+                requirement,
+            } => self.install(distribution, requirement).await,
             FixAction::CreateDir { path } => create(&self.policy, path, false),
             FixAction::CreateFile { path } => create(&self.policy, path, true),
             FixAction::Restart | FixAction::Retry | FixAction::Alert | FixAction::None => {
@@ -97,7 +100,16 @@ impl Executor {
         }
     }
 
-    async fn install(&self, requirement: &str) -> FixOutcome {
+    async fn install(&self, distribution: &str, requirement: &str) -> FixOutcome {
+        // The requirements file's own options (index, constraints, hashes) go with it.
+        let extra = match self.policy.install_args(distribution) {
+            Ok(args) => args,
+            Err(refusal) => {
+                return FixOutcome::Refused {
+                    reason: refusal.to_string(),
+                };
+            }
+        };
         let Some((program, args)) = self.install_command.split_first() else {
             return FixOutcome::Failed {
                 detail: "fixes.install_command is empty".into(),
@@ -110,7 +122,7 @@ impl Executor {
         }
         let mut child = match command
             .args(args)
-            .arg(requirement)
+            .args(&extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

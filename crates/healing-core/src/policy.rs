@@ -7,7 +7,10 @@
 //! a missing file is created only when it matches a `create_files` glob, because an empty config file
 //! would only turn one error into another. The executor calls [`Policy::check`] again before acting.
 
+mod install;
 mod paths;
+
+use install::InstallMode;
 
 use crate::package_map::{
     is_valid_distribution_name as pep508_valid_name, normalize as pep503_normalize,
@@ -61,6 +64,8 @@ pub enum Refusal {
         "path {path:?} is inside the supervisor's own files ({what}): never created from a log line"
     )]
     Protected { path: String, what: &'static str },
+    #[error("install refused: {reason}")]
+    InstallOptions { reason: String },
     #[error("file {path:?} matches no fixes.create_files glob and its directory exists")]
     FileNotAllowed { path: String },
 }
@@ -72,6 +77,8 @@ struct Allowed {
     requirement: String,
     /// The name as configured.
     name: String,
+    /// Listed in the requirements file (not only in `allow_packages`).
+    from_file: bool,
 }
 
 /// The compiled policy. Built once; shared as `Arc<Policy>`.
@@ -85,6 +92,8 @@ pub struct Policy {
     files: GlobSet,
     /// Where relative things resolve when an agent's cwd is itself relative.
     base_dir: PathBuf,
+    /// How installs are invoked (the requirements file's options).
+    install: InstallMode,
     /// Canonical directories no fix may create anything in: the state directory (agent logs included).
     protected: Vec<(PathBuf, &'static str)>,
 }
@@ -95,17 +104,20 @@ impl Policy {
         let base_dir =
             paths::resolve(&absolute(base_dir)).unwrap_or_else(|_| base_dir.to_path_buf());
         let mut packages = BTreeMap::new();
+        let mut install = InstallMode::Plain;
         if let Some(file) = &fixes.requirements {
             let file = base_dir.join(file);
-            match requirements::parse_file(&file) {
-                Ok(reqs) => {
+            match requirements::parse_file_with_options(&file) {
+                Ok((reqs, options)) => {
                     for r in reqs {
                         let requirement = format!("{}{}", r.name, r.specifier);
                         packages.entry(r.normalized).or_insert(Allowed {
                             requirement,
                             name: r.name,
+                            from_file: true,
                         });
                     }
+                    install = InstallMode::from_file(file.clone(), options);
                 }
                 Err(RequirementsError::Io { source, .. })
                     if source.kind() == std::io::ErrorKind::NotFound =>
@@ -122,6 +134,7 @@ impl Policy {
             packages.entry(pep503_normalize(name)).or_insert(Allowed {
                 requirement: name.clone(),
                 name: name.clone(),
+                from_file: false,
             });
         }
         let roots = fixes
@@ -156,6 +169,7 @@ impl Policy {
             roots,
             files,
             base_dir,
+            install,
             protected: Vec::new(),
         })
     }
@@ -194,6 +208,7 @@ impl Policy {
             roots: Vec::new(),
             files: GlobSet::empty(),
             base_dir: PathBuf::from("/"),
+            install: InstallMode::Plain,
             protected: Vec::new(),
         }
     }
@@ -229,7 +244,9 @@ impl Policy {
                         allowed: allowed.requirement.clone(),
                     });
                 }
-                Ok(())
+                self.install
+                    .args(requirement, allowed.from_file)
+                    .map(|_| ())
             }
             FixAction::CreateDir { path } => self.inside_roots(path).map(|_| ()),
             FixAction::CreateFile { path } => {
@@ -244,6 +261,12 @@ impl Policy {
             }
             FixAction::Restart | FixAction::Retry | FixAction::Alert | FixAction::None => Ok(()),
         }
+    }
+
+    /// The installer's arguments after `install_command` for an allowed distribution (checked again).
+    pub fn install_args(&self, distribution: &str) -> Result<Vec<String>, Refusal> {
+        let allowed = self.allowed(distribution)?;
+        self.install.args(&allowed.requirement, allowed.from_file)
     }
 
     fn allowed(&self, name: &str) -> Result<&Allowed, Refusal> {
