@@ -112,6 +112,7 @@ impl RenderClient {
         auth.set_sensitive(true);
         let http = reqwest::Client::builder()
             .timeout(options.request_timeout)
+            .redirect(healing_core::redirects::same_origin())
             .build()
             .map_err(|e| RenderApiError::Setup(e.without_url().to_string()))?;
         Ok(Self {

@@ -88,7 +88,7 @@ pub async fn run_with(
         token.clone(),
         watch_stop.clone(),
     );
-    let policy = Policy::from_config(&config.fixes, &cfg.loaded.base_dir)
+    let policy = Policy::for_service(config, &cfg.loaded.base_dir)
         .map_err(|e| BadConfig(format!("[fixes]: {e}")))?;
     let executor = Executor::new(
         Arc::new(policy),
@@ -98,6 +98,7 @@ pub async fn run_with(
     let ctx = PassContext {
         config: config.recovery.clone(),
         http: reqwest::Client::builder()
+            .redirect(healing_core::redirects::same_origin())
             .build()
             .map_err(|e| anyhow::anyhow!("building the HTTP client: {}", e.without_url()))?,
         render: render_client(&config.recovery.render, env.as_ref())?,

@@ -195,6 +195,13 @@ pub struct AgentConfig {
     /// Extra environment. Values are secrets as far as output is concerned: never logged or written.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Supervisor secrets this agent may see on purpose (`["TELEGRAM_BOT_TOKEN"]`): by default every
+    /// child gets the supervisor's environment minus its secrets (see [`crate::child_env`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pass_env: Vec<String>,
+    /// Start from an empty environment: only `PATH`, `HOME`, `LANG`, `TZ`, `pass_env` and `env`.
+    #[serde(default)]
+    pub env_clear: bool,
     /// A log file the agent writes itself, followed with tail -F semantics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_file: Option<PathBuf>,
@@ -261,7 +268,7 @@ impl Default for FixesConfig {
             requirements: Some(PathBuf::from("requirements.txt")),
             allow_packages: Vec::new(),
             package_map: BTreeMap::new(),
-            create_path_roots: ["data", "logs", "state"].map(PathBuf::from).to_vec(),
+            create_path_roots: ["data", "logs"].map(PathBuf::from).to_vec(),
             create_files: Vec::new(),
             command_timeout: secs(120),
         }
@@ -566,7 +573,7 @@ install_command = ["python3", "-m", "pip", "install", "--no-input"]
 requirements = "requirements.txt"
 allow_packages = []
 package_map = { }
-create_path_roots = ["data", "logs", "state"]
+create_path_roots = ["data", "logs"]
 create_files = []
 command_timeout = "120s"
 [[patterns]]

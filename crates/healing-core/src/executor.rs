@@ -88,28 +88,41 @@ impl Executor {
             };
         }
         match action {
-            FixAction::InstallPackage { requirement, .. } => self.install(requirement).await,
-            FixAction::CreateDir { path } => create_dir(path),
-            FixAction::CreateFile { path } => create_file(path),
+            FixAction::InstallPackage {
+                distribution,
+                requirement,
+            } => self.install(distribution, requirement).await,
+            FixAction::CreateDir { path } => create(&self.policy, path, false),
+            FixAction::CreateFile { path } => create(&self.policy, path, true),
             FixAction::Restart | FixAction::Retry | FixAction::Alert | FixAction::None => {
                 FixOutcome::NotNeeded
             }
         }
     }
 
-    async fn install(&self, requirement: &str) -> FixOutcome {
+    async fn install(&self, distribution: &str, requirement: &str) -> FixOutcome {
+        // The requirements file's own options (index, constraints, hashes) go with it.
+        let extra = match self.policy.install_args(distribution) {
+            Ok(args) => args,
+            Err(refusal) => {
+                return FixOutcome::Refused {
+                    reason: refusal.to_string(),
+                };
+            }
+        };
         let Some((program, args)) = self.install_command.split_first() else {
             return FixOutcome::Failed {
                 detail: "fixes.install_command is empty".into(),
             };
         };
         let mut command = Command::new(program);
+        crate::child_env::apply(&mut command, None);
         if let Some(dir) = &self.cwd {
             command.current_dir(dir);
         }
         let mut child = match command
             .args(args)
-            .arg(requirement)
+            .args(&extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -160,42 +173,28 @@ impl Executor {
     }
 }
 
-fn create_dir(path: &Path) -> FixOutcome {
-    if path.is_dir() {
-        return FixOutcome::NotNeeded;
-    }
-    match std::fs::create_dir_all(path) {
-        Ok(()) => FixOutcome::Succeeded {
-            detail: format!("created directory {}", path.display()),
-        },
-        Err(e) => FixOutcome::Failed {
-            detail: format!("cannot create directory {}: {e}", path.display()),
-        },
-    }
-}
-
-fn create_file(path: &Path) -> FixOutcome {
-    if path.symlink_metadata().is_ok() {
-        return FixOutcome::NotNeeded;
-    }
-    if let Some(parent) = path.parent()
-        && let Err(e) = std::fs::create_dir_all(parent)
-    {
-        return FixOutcome::Failed {
-            detail: format!("cannot create directory {}: {e}", parent.display()),
+/// Creates `path` relative to the opened policy root it lies under (see [`crate::create_path`]).
+fn create(policy: &Policy, path: &Path, file: bool) -> FixOutcome {
+    let Some((root, below)) = policy.split_root(path) else {
+        return FixOutcome::Refused {
+            reason: format!(
+                "path {:?} is outside fixes.create_path_roots",
+                path.display().to_string()
+            ),
         };
-    }
-    // `create_new` refuses to follow a symlink planted at the final component.
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-    {
-        Ok(_) => FixOutcome::Succeeded {
-            detail: format!("created empty file {}", path.display()),
+    };
+    let (what, result) = if file {
+        ("empty file", crate::create_path::create_file(root, below))
+    } else {
+        ("directory", crate::create_path::create_dir(root, below))
+    };
+    match result {
+        Ok(true) => FixOutcome::Succeeded {
+            detail: format!("created {what} {}", path.display()),
         },
+        Ok(false) => FixOutcome::NotNeeded,
         Err(e) => FixOutcome::Failed {
-            detail: format!("cannot create file {}: {e}", path.display()),
+            detail: format!("cannot create {what} {}: {e}", path.display()),
         },
     }
 }

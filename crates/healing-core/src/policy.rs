@@ -7,13 +7,16 @@
 //! a missing file is created only when it matches a `create_files` glob, because an empty config file
 //! would only turn one error into another. The executor calls [`Policy::check`] again before acting.
 
+mod install;
 mod paths;
+
+use install::InstallMode;
 
 use crate::package_map::{
     is_valid_distribution_name as pep508_valid_name, normalize as pep503_normalize,
 };
 
-use crate::config::FixesConfig;
+use crate::config::{Config, FixesConfig};
 use crate::fix::{FixAction, FixPlan};
 use crate::incident::{Detail, Incident};
 use crate::kind::ActionKind;
@@ -63,6 +66,12 @@ pub enum Refusal {
     BadPath { path: String, why: String },
     #[error("path {path:?} is outside fixes.create_path_roots")]
     OutsideRoots { path: String },
+    #[error(
+        "path {path:?} is inside the supervisor's own files ({what}): never created from a log line"
+    )]
+    Protected { path: String, what: &'static str },
+    #[error("install refused: {reason}")]
+    InstallOptions { reason: String },
     #[error("file {path:?} matches no fixes.create_files glob and its directory exists")]
     FileNotAllowed { path: String },
 }
@@ -74,6 +83,8 @@ struct Allowed {
     requirement: String,
     /// The name as configured.
     name: String,
+    /// Listed in the requirements file (not only in `allow_packages`).
+    from_file: bool,
 }
 
 /// The compiled policy. Built once; shared as `Arc<Policy>`.
@@ -87,6 +98,10 @@ pub struct Policy {
     files: GlobSet,
     /// Where relative things resolve when an agent's cwd is itself relative.
     base_dir: PathBuf,
+    /// How installs are invoked (the requirements file's options).
+    install: InstallMode,
+    /// Canonical directories no fix may create anything in: the state directory (agent logs included).
+    protected: Vec<(PathBuf, &'static str)>,
 }
 
 impl Policy {
@@ -95,17 +110,20 @@ impl Policy {
         let base_dir =
             paths::resolve(&absolute(base_dir)).unwrap_or_else(|_| base_dir.to_path_buf());
         let mut packages = BTreeMap::new();
+        let mut install = InstallMode::Plain;
         if let Some(file) = &fixes.requirements {
             let file = base_dir.join(file);
-            match requirements::parse_file(&file) {
-                Ok(reqs) => {
+            match requirements::parse_file_with_options(&file) {
+                Ok((reqs, options)) => {
                     for r in reqs {
                         let requirement = format!("{}{}", r.name, r.specifier);
                         packages.entry(r.normalized).or_insert(Allowed {
                             requirement,
                             name: r.name,
+                            from_file: true,
                         });
                     }
+                    install = InstallMode::from_file(file.clone(), options);
                 }
                 Err(RequirementsError::Io { source, .. })
                     if source.kind() == std::io::ErrorKind::NotFound =>
@@ -122,6 +140,7 @@ impl Policy {
             packages.entry(pep503_normalize(name)).or_insert(Allowed {
                 requirement: name.clone(),
                 name: name.clone(),
+                from_file: false,
             });
         }
         let roots = fixes
@@ -156,7 +175,36 @@ impl Policy {
             roots,
             files,
             base_dir,
+            install,
+            protected: Vec::new(),
         })
+    }
+
+    /// The policy a service uses: `[fixes]`, with the state directory (and the agents' logs in it)
+    /// protected.
+    pub fn for_service(config: &Config, base_dir: &Path) -> Result<Policy, PolicyError> {
+        Ok(Policy::from_config(&config.fixes, base_dir)?.protecting(
+            "the state directory and the agents' logs",
+            &config.state_dir,
+        ))
+    }
+
+    /// Never creates anything inside `dir` (`what`: the state directory, the agents' log directory),
+    /// wherever it is and whatever the roots say: a log line naming `state/.agent_status.json.tmp/` must
+    /// not turn the supervisor's own files into directories.
+    pub fn protecting(mut self, what: &'static str, dir: &Path) -> Policy {
+        let dir = absolute(&self.base_dir.join(dir));
+        let dir = paths::resolve(&dir).unwrap_or(dir);
+        self.protected.push((dir, what));
+        self
+    }
+
+    /// The root `path` lies under and the path relative to it (for creation relative to the opened
+    /// root, see [`crate::create_path`]). `None` when it is under no root.
+    pub fn split_root<'p>(&self, path: &'p Path) -> Option<(&Path, &'p Path)> {
+        self.roots
+            .iter()
+            .find_map(|root| Some((root.as_path(), path.strip_prefix(root).ok()?)))
     }
 
     /// Nothing installable, no roots: every fix beyond restart/alert is refused.
@@ -166,6 +214,8 @@ impl Policy {
             roots: Vec::new(),
             files: GlobSet::empty(),
             base_dir: PathBuf::from("/"),
+            install: InstallMode::Plain,
+            protected: Vec::new(),
         }
     }
 
@@ -200,7 +250,9 @@ impl Policy {
                         allowed: allowed.requirement.clone(),
                     });
                 }
-                Ok(())
+                self.install
+                    .args(requirement, allowed.from_file)
+                    .map(|_| ())
             }
             FixAction::CreateDir { path } => self.inside_roots(path).map(|_| ()),
             FixAction::CreateFile { path } => {
@@ -215,6 +267,12 @@ impl Policy {
             }
             FixAction::Restart | FixAction::Retry | FixAction::Alert | FixAction::None => Ok(()),
         }
+    }
+
+    /// The installer's arguments after `install_command` for an allowed distribution (checked again).
+    pub fn install_args(&self, distribution: &str) -> Result<Vec<String>, Refusal> {
+        let allowed = self.allowed(distribution)?;
+        self.install.args(&allowed.requirement, allowed.from_file)
     }
 
     fn allowed(&self, name: &str) -> Result<&Allowed, Refusal> {
@@ -308,11 +366,27 @@ impl Policy {
         let shown = || path.display().to_string();
         let resolved =
             paths::resolve(path).map_err(|why| Refusal::BadPath { path: shown(), why })?;
-        if self.roots.iter().any(|root| resolved.starts_with(root)) {
-            Ok(resolved)
-        } else {
-            Err(Refusal::OutsideRoots { path: shown() })
+        if let Some((_, what)) = self.protected.iter().find(|(d, _)| resolved.starts_with(d)) {
+            return Err(Refusal::Protected {
+                path: shown(),
+                what,
+            });
         }
+        let Some((_, below)) = self.split_root(&resolved) else {
+            return Err(Refusal::OutsideRoots { path: shown() });
+        };
+        if below
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+        {
+            return Err(Refusal::BadPath {
+                path: shown(),
+                why:
+                    "a component starts with '.' (hidden, temporary or the supervisor's own files)"
+                        .into(),
+            });
+        }
+        Ok(resolved)
     }
 }
 

@@ -5,6 +5,10 @@
 //! memory that might be printed with `{:?}` ([`Secret`]), and error text from libraries that echo what they
 //! were given ([`scrub`]).
 
+mod text;
+
+pub use text::{json, line, line_with};
+
 use std::fmt;
 
 /// What every hidden value is replaced with.
@@ -84,13 +88,11 @@ fn redact_segment(segment: &str) -> String {
 /// Empty and very short values are skipped: masking every `1` in a message would hide everything and
 /// protect nothing.
 pub fn scrub(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_string();
-    for secret in secrets {
-        if secret.len() >= 4 && out.contains(secret) {
-            out = out.replace(secret, MASK);
-        }
-    }
-    out
+    let registered = crate::secrets::current();
+    let mut known: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 4).collect();
+    known.extend(registered.values());
+    known.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    line_with(text, &known)
 }
 
 /// A secret value (token, API key, webhook URL) that prints as `***` with both `{}` and `{:?}`, so it can

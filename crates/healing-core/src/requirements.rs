@@ -4,11 +4,14 @@
 //! Follows pip's file format closely enough for real files — comments, blank lines, `\` continuations,
 //! `-r`/`--requirement` includes (relative to the including file, cycle-safe), extras, markers after `;`,
 //! `--hash` options — and skips, with a warning, what cannot be installed by name: editable installs,
-//! URLs, local paths, direct references (`name @ url`) and global options such as `--index-url`.
-//! Installing `name` from the index when the file asked for a URL would install something else.
+//! URLs, local paths and direct references (`name @ url`). Installing `name` from the index when the
+//! file asked for a URL would install something else. Global options (`--index-url`, `-c`, hashes) are
+//! collected into [`InstallOptions`], which the installer is given exactly as the file has them.
 
+mod options;
 mod version;
 
+pub use options::InstallOptions;
 pub use version::version_satisfies;
 
 use crate::package_map::{
@@ -77,11 +80,21 @@ pub enum RequirementsError {
 /// Parses a requirements file and its includes. Only an unreadable top-level file is an error; every
 /// other problem is logged as a warning and the line skipped.
 pub fn parse_file(path: &Path) -> Result<Vec<Requirement>, RequirementsError> {
-    let (reqs, warnings) = parse_file_with_warnings(path)?;
-    for w in &warnings {
+    parse_file_with_options(path).map(|(reqs, _)| reqs)
+}
+
+/// [`parse_file`], with the options the installer must be given for these requirements.
+pub fn parse_file_with_options(
+    path: &Path,
+) -> Result<(Vec<Requirement>, InstallOptions), RequirementsError> {
+    let src = read_bounded(path)?;
+    let mut parser = Parser::default();
+    parser.enter(path);
+    parser.parse(&src, path, 0);
+    for w in &parser.warnings {
         tracing::warn!(warning = %w, "requirements line skipped");
     }
-    Ok(reqs)
+    Ok((parser.reqs, parser.options))
 }
 
 /// [`parse_file`], returning the warnings instead of logging them.
@@ -124,6 +137,8 @@ struct Parser {
     warnings: Vec<RequirementsError>,
     /// Files on the current include chain, canonicalised where possible.
     active: BTreeSet<PathBuf>,
+    /// Global options and hash mode, over all included files.
+    options: InstallOptions,
 }
 
 impl Parser {
@@ -146,9 +161,14 @@ impl Parser {
             }
             if let Some(target) = include_target(text) {
                 self.include(source, line_no, target, depth);
-            } else if text.starts_with('-') {
+            } else if matches!(first_word(text), "-e" | "--editable") {
                 self.skip(source, line_no, format!("option `{}`", first_word(text)));
+            } else if text.starts_with('-') {
+                self.options.add_line(text, source, line_no);
             } else {
+                if text.contains("--hash") {
+                    self.options.hashed = true;
+                }
                 match parse_requirement(text) {
                     Ok(Parsed::Req(mut req)) => {
                         req.source = source.to_path_buf();

@@ -11,11 +11,33 @@ pub fn init_tracing() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| RedactingStderr(Vec::new()));
     if std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json")) {
         builder.json().init();
     } else {
         builder.init();
+    }
+}
+
+/// Stderr through the redactor: tracing hands one formatted event to one writer, so each event is
+/// scrubbed as a whole (a secret in any field — an error chain, a URL — never reaches the log).
+struct RedactingStderr(Vec<u8>);
+
+impl std::io::Write for RedactingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for RedactingStderr {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.0);
+        let clean = crate::redact::line(&text);
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), clean.as_bytes());
     }
 }
 

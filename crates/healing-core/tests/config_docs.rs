@@ -31,6 +31,8 @@ fn fully_populated() -> Config {
         command: vec!["python3".into()],
         cwd: ".".into(),
         env: Default::default(),
+        pass_env: vec!["TELEGRAM_BOT_TOKEN".into()],
+        env_clear: true,
         log_file: Some("a.log".into()),
         health_url: Some("http://127.0.0.1:1/health".into()),
         health_start_period: Duration::from_secs(2),

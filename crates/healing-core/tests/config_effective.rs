@@ -48,7 +48,7 @@ fn secrets_are_shown_as_stars_in_the_effective_config() {
 
 #[test]
 fn the_effective_config_is_toml_holding_the_real_values() {
-    let env = env_of(&[("PORT", "10000")]);
+    let env = env_of(&[("PORT", "10000"), ("RENDER", "true")]);
     let loaded = load_from_str(SRC, None, Path::new("/srv"), &env).unwrap();
     let value: toml::Table = toml::from_str(&loaded.effective_toml()).unwrap();
     assert_eq!(value["restart"]["max_per_hour"].as_integer(), Some(7));

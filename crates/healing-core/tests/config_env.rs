@@ -24,6 +24,7 @@ fn env_overrides_beat_the_file() {
         ("HEALING_STATE_DIR", "/data/state"),
         ("HEALING_STATE_URL", "redis://default:pw@kv:6379"),
         ("PORT", "10000"),
+        ("RENDER", "true"),
     ]);
     let loaded = load_from_str(FILE, None, Path::new("/srv"), &env).unwrap();
     let c = &loaded.config;
@@ -121,4 +122,40 @@ fn render_mode_is_on_only_for_true_or_one() {
         );
     }
     assert!(!render_mode(&no_env));
+}
+
+#[test]
+fn port_widens_the_listen_address_only_on_render() {
+    let bare = "[self_healing]\ninterval = \"60s\"\n";
+    let listen = |src: &str, vars: &[(&str, &str)]| {
+        let env = env_of(vars);
+        load_from_str(src, None, Path::new("/srv"), &env)
+            .unwrap()
+            .config
+            .self_healing
+            .listen
+    };
+    // Off Render: PORT picks the port, the address stays the file's or loopback.
+    assert_eq!(
+        listen(bare, &[("PORT", "9000")]).as_deref(),
+        Some("127.0.0.1:9000")
+    );
+    assert_eq!(
+        listen(FILE, &[("PORT", "9000")]).as_deref(),
+        Some("127.0.0.1:9000")
+    );
+    assert_eq!(
+        listen(FILE, &[("PORT", "9000"), ("RENDER", "false")]).as_deref(),
+        Some("127.0.0.1:9000")
+    );
+    // On Render (its own RENDER=true, or RENDER_MODE): every interface, as its router needs.
+    assert_eq!(
+        listen(bare, &[("PORT", "9000"), ("RENDER", "true")]).as_deref(),
+        Some("0.0.0.0:9000")
+    );
+    assert_eq!(
+        listen(FILE, &[("PORT", "9000"), ("RENDER_MODE", "1")]).as_deref(),
+        Some("0.0.0.0:9000")
+    );
+    assert_eq!(listen(bare, &[]), None);
 }

@@ -293,6 +293,8 @@ mod tests {
             command: command.iter().map(|s| s.to_string()).collect(),
             cwd: cwd.to_path_buf(),
             env: Default::default(),
+            pass_env: Vec::new(),
+            env_clear: false,
             log_file: None,
             health_url: None,
             health_start_period: std::time::Duration::from_secs(10),

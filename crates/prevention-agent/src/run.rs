@@ -65,7 +65,7 @@ impl Prevention {
         let config = loaded.config.clone();
         let prevention = &config.prevention;
         let sampler = Sampler::new(&prevention.cgroup_root, &prevention.proc_root);
-        let executor = match Policy::from_config(&config.fixes, &loaded.base_dir) {
+        let executor = match Policy::for_service(&config, &loaded.base_dir) {
             Ok(policy) => Some(Executor::new(
                 Arc::new(policy),
                 config.fixes.install_command.clone(),

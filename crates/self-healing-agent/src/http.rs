@@ -3,7 +3,9 @@
 //!
 //! Every request reads the documents fresh from the state dir instead of sharing memory with the run
 //! loop, so the endpoints show exactly what other binaries and `status` see, and a wedged run loop shows
-//! up as a stale document instead of a cheerful 200. Only the four named documents are ever served: no
+//! up as a stale document instead of a cheerful 200. Beyond loopback every endpoint but `/health` and
+//! `/metrics` needs the bearer token ([`crate::http_access`]); connections are bounded
+//! ([`crate::http_conn`]). Only the four named documents are ever served: no
 //! path from the URL reaches the file system, and nothing here knows an env value or a config secret.
 //!
 //! | path | answer |
@@ -14,6 +16,8 @@
 //! | `/metrics` | Prometheus text format ([`crate::metrics`]) |
 
 use crate::documents::{Doc, Documents, age, names, time_field};
+use crate::http_access::{self, Access};
+use crate::http_conn::{self, Limits};
 use crate::metrics::{self, HELD_STATUSES};
 use axum::Router;
 use axum::extract::State;
@@ -40,6 +44,10 @@ pub struct HttpOptions {
     pub stale_after: Duration,
     /// Dates the documents' ages (tests pass a manual clock).
     pub clock: SharedClock,
+    /// Who may call what ([`Access::for_listener`] decides from the bound address).
+    pub access: Access,
+    /// Header and idle timeouts, the connection cap.
+    pub limits: Limits,
 }
 
 impl HttpOptions {
@@ -54,6 +62,8 @@ impl HttpOptions {
             docs,
             stale_after: DEFAULT_STALE_AFTER,
             clock: system_clock(),
+            access: Access::Local,
+            limits: Limits::default(),
         }
     }
 }
@@ -73,15 +83,17 @@ pub async fn serve_with(
     options: HttpOptions,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let addr = listener.local_addr().ok();
-    axum::serve(listener, router(options))
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-        .map_err(|e| anyhow::anyhow!("HTTP server on {addr:?} failed: {e}"))
+    let limits = options.limits;
+    http_conn::serve(listener, router(options), limits, shutdown).await;
+    Ok(())
 }
+
+/// Bytes of request body accepted (every endpoint is a GET; control verbs carry no large bodies).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The routes; unknown paths get axum's 404.
 pub fn router(options: HttpOptions) -> Router {
+    let access = Arc::new(options.access.clone());
     Router::new()
         .route("/health", get(health))
         .route("/health/self-healing", get(self_healing))
@@ -89,6 +101,11 @@ pub fn router(options: HttpOptions) -> Router {
         .route("/health/recovery", get(recovery))
         .route("/metrics", get(prometheus))
         .with_state(Arc::new(options))
+        .layer(axum::middleware::from_fn_with_state(
+            access,
+            http_access::guard,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
 type Ctx = State<Arc<HttpOptions>>;
@@ -140,7 +157,7 @@ async fn self_healing(State(ctx): Ctx) -> Response {
             "state": state.value(),
         }),
     };
-    (StatusCode::OK, Json(body)).into_response()
+    (StatusCode::OK, Json(redacted(body))).into_response()
 }
 
 async fn prevention(State(ctx): Ctx) -> Response {
@@ -165,14 +182,20 @@ fn other_binary(doc: Doc) -> Response {
         Doc::Corrupt(e) => error(&e),
         Doc::Loaded(v) => (
             StatusCode::OK,
-            Json(json!({"status": "running", "state": v})),
+            Json(redacted(json!({"status": "running", "state": v}))),
         )
             .into_response(),
     }
 }
 
+/// Documents carry log text: scrubbed again here with this process's secrets before they leave.
+fn redacted(mut body: Value) -> Value {
+    healing_core::redact::json(&mut body);
+    body
+}
+
 fn error(message: &str) -> Response {
-    let body = json!({"status": "error", "error": message});
+    let body = json!({"status": "error", "error": healing_core::redact::line(message)});
     (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
 
@@ -190,7 +213,11 @@ pub fn verdict(doc: &Doc, now: SystemTime, stale_after: Duration) -> (StatusCode
                 json!({"status": "unavailable", "reason": reason}),
             );
         }
-        Doc::Corrupt(e) => return (unavailable, json!({"status": "error", "error": e})),
+        // The parse error may quote the document (log text): /health says only that it is unreadable.
+        Doc::Corrupt(_) => {
+            let reason = format!("{} is unreadable", names::AGENT_STATUS);
+            return (unavailable, json!({"status": "error", "error": reason}));
+        }
         Doc::Loaded(v) => v,
     };
     let written_at = status.get("written_at").cloned().unwrap_or(Value::Null);

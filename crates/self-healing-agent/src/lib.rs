@@ -24,6 +24,8 @@ pub mod healer;
 pub mod history_entries;
 pub mod http;
 pub mod import_check;
+pub mod http_access;
+pub mod http_conn;
 pub mod log_writer;
 pub mod metrics;
 pub mod oom;
@@ -93,8 +95,7 @@ pub async fn run_with_clock(
             .context("cannot compile the error patterns")?,
     );
     let policy = Arc::new(
-        Policy::from_config(&config.fixes, &loaded.base_dir)
-            .context("cannot build the fix policy")?,
+        Policy::for_service(&config, &loaded.base_dir).context("cannot build the fix policy")?,
     );
     let executor = Arc::new(
         Executor::new(
@@ -238,6 +239,12 @@ fn start_http(
         // The supervisor rewrites its status at least every interval; five missed passes is stale.
         stale_after: (config.self_healing.interval * 5).max(http::DEFAULT_STALE_AFTER),
         clock: clock.clone(),
+        access: listener
+            .local_addr()
+            .map_or(http_access::Access::Token(None), |addr| {
+                http_access::Access::for_listener(addr, std::env::var(http_access::TOKEN_ENV).ok())
+            }),
+        limits: http_conn::Limits::default(),
     };
     let stop = stop.clone();
     tokio::spawn(async move {

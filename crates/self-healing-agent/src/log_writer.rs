@@ -1,8 +1,11 @@
 //! `state_dir/logs/<agent>.log` with size-bounded rotation (`<agent>.log.1` … `.N`), so a chatty
-//! agent can never fill the disk.
+//! agent can never fill the disk — even when rotation fails (a directory planted at a backup's name, a
+//! read-only file): then the live file is truncated instead of growing forever. The logs are the
+//! supervisor's own files: directory 0700, files 0600, never opened through a symlink.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// An append-only log with rotation.
@@ -23,7 +26,10 @@ pub struct LogWriter {
 impl LogWriter {
     /// Opens (appending) the log of one agent under `dir`.
     pub fn open(dir: &Path, agent: &str, max_bytes: u64, backups: u32) -> io::Result<Self> {
-        std::fs::create_dir_all(dir)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
         let path = dir.join(format!("{agent}.log"));
         let mut w = Self {
             path,
@@ -40,6 +46,8 @@ impl LogWriter {
         let file = OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
             .open(&self.path)?;
         self.written = file.metadata().map(|m| m.len()).unwrap_or(0);
         self.file = Some(BufWriter::with_capacity(8 * 1024, file));
@@ -51,7 +59,8 @@ impl LogWriter {
         if self.written >= self.max_bytes
             && let Err(e) = self.rotate()
         {
-            tracing::warn!(path = %self.path.display(), error = %e, "log rotation failed");
+            tracing::warn!(path = %self.path.display(), error = %e, "log rotation failed: truncating the log instead");
+            self.truncate();
         }
         if self.file.is_none() && self.reopen().is_err() {
             return;
@@ -72,6 +81,20 @@ impl LogWriter {
             && f.flush().is_err()
         {
             self.file = None;
+        }
+    }
+
+    /// The last resort when rotation fails: start the live file again, so the size bound holds.
+    fn truncate(&mut self) {
+        self.file = None;
+        let truncated = OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(&self.path);
+        if truncated.is_ok() {
+            // Reopened for appending (and `written` re-read) by the next line.
+            self.written = 0;
         }
     }
 
@@ -122,5 +145,21 @@ mod tests {
             let len = std::fs::metadata(dir.path().join(n)).unwrap().len();
             assert!(len <= 1024 + 100, "{len}");
         }
+    }
+
+    #[test]
+    fn a_failed_rotation_truncates_instead_of_growing_forever() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        // What a fix once made from `FileNotFoundError: 'state/logs/a.log.1/'`: rename onto it fails.
+        std::fs::create_dir_all(dir.path().join("a.log.1/x")).unwrap();
+        let mut w = LogWriter::open(dir.path(), "a", 1024, 2).unwrap();
+        for _ in 0..200 {
+            w.line(&[b'x'; 99]);
+        }
+        w.flush();
+        let meta = std::fs::metadata(dir.path().join("a.log")).unwrap();
+        assert!(meta.len() <= 1024 + 100, "{}", meta.len());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     }
 }

@@ -83,9 +83,14 @@ fn status(loaded: &LoadedConfig) -> ExitCode {
         }
     };
     let docs = Documents::Store(std::sync::Arc::new(store));
-    let mut stdout = std::io::stdout().lock();
-    match status_cmd::run_docs(&docs, std::time::SystemTime::now(), &mut stdout) {
-        Ok(()) => ExitCode::SUCCESS,
+    // Rendered whole, then printed through the redactor: the documents carry log text.
+    let mut text = Vec::new();
+    match status_cmd::run_docs(&docs, std::time::SystemTime::now(), &mut text) {
+        Ok(()) => {
+            let clean = healing_core::redact::line(&String::from_utf8_lossy(&text));
+            print!("{clean}");
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

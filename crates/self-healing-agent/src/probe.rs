@@ -18,6 +18,7 @@ fn client() -> Option<&'static reqwest::Client> {
         .get_or_init(|| {
             reqwest::Client::builder()
                 .pool_max_idle_per_host(0)
+                .redirect(healing_core::redirects::same_origin())
                 .build()
                 .ok()
         })

@@ -140,11 +140,10 @@ fn scan_into(
                     message: e.to_string(),
                 }
             })?;
-            let policy = Policy::from_config(&c.fixes, &loaded.base_dir).map_err(|e| {
-                ScanError::BadConfig {
+            let policy =
+                Policy::for_service(c, &loaded.base_dir).map_err(|e| ScanError::BadConfig {
                     message: e.to_string(),
-                }
-            })?;
+                })?;
             (catalogue, policy, c.self_healing.max_line_bytes)
         }
         None => (Catalogue::builtin(), Policy::deny_all(), DEFAULT_MAX_LINE),

@@ -62,9 +62,9 @@ pub fn spawn(agent: &AgentConfig) -> Result<Child, SpawnError> {
         ));
     }
     let mut cmd = Command::new(program);
+    healing_core::child_env::apply(&mut cmd, Some(agent));
     cmd.args(args)
         .current_dir(&agent.cwd)
-        .envs(&agent.env)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

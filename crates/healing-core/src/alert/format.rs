@@ -2,7 +2,10 @@
 //! limit of Telegram (and Slack's recommended size), truncated on a character boundary.
 //!
 //! Telegram gets `parse_mode=HTML` (bold title, monospaced log text); the webhook gets Slack-style plain
-//! text. Both need exactly `&`, `<`, `>` escaped, so arbitrary log text can never inject markup.
+//! text. Both need exactly `&`, `<`, `>` escaped, so arbitrary log text can never inject markup. In
+//! Slack text every backtick of log text is followed by a zero-width space, so a line holding a code
+//! fence cannot close the block it is quoted in. Every piece of text is redacted first
+//! ([`crate::redact::line`]): alerts leave the process.
 
 use super::Alert;
 
@@ -68,10 +71,17 @@ pub(super) fn render(alert: &Alert, style: Style) -> String {
         Style::TelegramHtml => ("<b>", "</b>", "<pre>", "</pre>"),
         Style::Slack => ("*", "*", "```\n", "\n```"),
     };
-    let (title, _) = truncate_escaped(&alert.title, 300);
+    let clean = |text: &str| {
+        let text = crate::redact::line(text);
+        match style {
+            Style::TelegramHtml => text,
+            Style::Slack => text.replace('`', "`\u{200B}"),
+        }
+    };
+    let (title, _) = truncate_escaped(&clean(&alert.title), 300);
     let mut origin = format!("source: {}", escape(&alert.source));
     if let Some(agent) = &alert.agent {
-        let (agent, _) = truncate_escaped(agent, 200);
+        let (agent, _) = truncate_escaped(&clean(agent), 200);
         origin.push_str(&format!(" · agent: {agent}"));
     }
     let head = format!(
@@ -83,7 +93,7 @@ pub(super) fn render(alert: &Alert, style: Style) -> String {
     }
     let fixed = units(&head) + units(pre_open) + units(pre_close) + units(ELLIPSIS);
     let budget = MAX_MESSAGE_UNITS.saturating_sub(fixed);
-    let (body, truncated) = truncate_escaped(&alert.body, budget);
+    let (body, truncated) = truncate_escaped(&clean(&alert.body), budget);
     let tail = if truncated { ELLIPSIS } else { "" };
     format!("{head}{pre_open}{body}{pre_close}{tail}")
 }
@@ -147,5 +157,17 @@ mod tests {
         assert!(!text.contains("truncated"));
         let empty = render(&alert(""), Style::Slack);
         assert!(!empty.contains("```"));
+    }
+
+    #[test]
+    fn a_code_fence_in_log_text_cannot_close_the_block_and_secrets_are_masked() {
+        let text = render(
+            &alert("x\n```\n*pwned* <!channel>\n```\ntoken=abcdef123456"),
+            Style::Slack,
+        );
+        let inner = &text[text.find("```\n").unwrap() + 4..text.rfind("\n```").unwrap()];
+        assert!(!inner.contains("```"), "{text}");
+        assert_eq!(text.matches("```").count(), 2, "{text}");
+        assert!(!text.contains("abcdef123456"), "{text}");
     }
 }

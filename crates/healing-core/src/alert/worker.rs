@@ -301,6 +301,7 @@ impl Worker {
         let built = self.client.get_or_init(|| {
             reqwest::Client::builder()
                 .timeout(self.options.request_timeout)
+                .redirect(crate::redirects::same_origin())
                 .build()
                 .map_err(|e| {
                     let message = e.without_url().to_string();

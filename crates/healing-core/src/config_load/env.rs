@@ -22,6 +22,12 @@ pub fn render_mode(env: EnvLookup<'_>) -> bool {
         .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1"))
 }
 
+/// Whether this process runs on Render: `RENDER_MODE`, or Render's own `RENDER=true`. Only there does
+/// `PORT` mean "listen on every interface".
+pub fn on_render(env: EnvLookup<'_>) -> bool {
+    render_mode(env) || env("RENDER").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
 /// Applies every override to `config`; malformed values are returned as (variable, message).
 pub(crate) fn apply(
     config: &mut Config,
@@ -74,11 +80,28 @@ pub(crate) fn apply(
         }
     }
     // Render routes traffic to $PORT on all interfaces; a web service that binds elsewhere never
-    // becomes healthy, so PORT beats the file's `listen`.
+    // becomes healthy, so there PORT beats the file's `listen`. Anywhere else PORT (set for some other
+    // program, or by a PaaS we do not know) only picks the port: the address stays the file's, or
+    // loopback, so an unrelated variable never opens the endpoints to the network.
     if let Some(raw) = get("PORT") {
         match raw.trim().parse::<u16>() {
             Ok(port) if port != 0 => {
-                config.self_healing.listen = Some(format!("0.0.0.0:{port}"));
+                let host = if on_render(env) {
+                    "0.0.0.0".to_string()
+                } else {
+                    config
+                        .self_healing
+                        .listen
+                        .as_deref()
+                        .and_then(|l| l.parse::<std::net::SocketAddr>().ok())
+                        .map_or_else(|| "127.0.0.1".to_string(), |a| a.ip().to_string())
+                };
+                let host = if host.contains(':') {
+                    format!("[{host}]")
+                } else {
+                    host
+                };
+                config.self_healing.listen = Some(format!("{host}:{port}"));
                 origins.insert(root.key("self_healing").key("listen"), "PORT");
             }
             _ => problems.push((

@@ -29,7 +29,7 @@ mod rules;
 mod validate;
 
 pub use args::ConfigArgs;
-pub use env::{EnvLookup, render_mode};
+pub use env::{EnvLookup, on_render, render_mode};
 pub use find::{DEFAULTS_LABEL, load, load_with};
 pub use validate::{REGEX_MAX_LEN, REGEX_SIZE_LIMIT};
 
@@ -187,6 +187,8 @@ pub fn load_from_str(
             .collect(),
     );
     paths::resolve(&mut config, base_dir);
+    // From here on children never inherit these, and outgoing text never shows them.
+    crate::secrets::register(crate::secrets::SecretSet::from_config(&config, env));
     Ok(LoadedConfig {
         config,
         path: path.map(Path::to_path_buf),

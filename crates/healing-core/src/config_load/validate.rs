@@ -165,6 +165,9 @@ fn agents(r: &mut Report, base: &KeyPath, agents: &[AgentConfig]) {
                 r.problem(at.key("env").key(k), "the value contains a NUL byte");
             }
         }
+        for (j, name) in a.pass_env.iter().enumerate() {
+            env_name(r, at.key("pass_env").index(j), name);
+        }
         if let Some(p) = &a.log_file {
             non_empty_path(r, at.key("log_file"), p);
         }

@@ -72,7 +72,9 @@ struct Raw {
 
 /// Runs the probe with `python`, killing it after `timeout`.
 pub async fn probe(python: &str, timeout: Duration) -> Result<Interpreter, DependencyError> {
-    let mut child = Command::new(python)
+    let mut command = Command::new(python);
+    crate::child_env::apply(&mut command, None);
+    let mut child = command
         .args(["-c", SCRIPT])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -1,8 +1,14 @@
 //! The state directory: one JSON file per document, replaced by temp-file + fsync + rename + directory fsync.
+//!
+//! The directory is the supervisor's own (mode 0700, files 0600): documents hold incident history and the
+//! outbox. Temp files are created exclusively under a random name (`.<doc>.<random>.tmp`), so nothing
+//! planted at a predictable name — a directory made from a log line, a symlink — can block a write or
+//! redirect it; documents are read without following a symlink.
 
 use super::{StateBackend, StateError, check_name};
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -11,9 +17,8 @@ use std::sync::Mutex;
 pub struct FileBackend {
     /// The state directory (created if missing).
     dir: PathBuf,
-    /// Serialises writers inside this process: each document has a fixed temp name (so a writer killed
-    /// mid-write leaves at most one stale temp per document, overwritten by the next write), which two
-    /// threads must not share at once. Across processes the writer lock guarantees a single writer.
+    /// Serialises writers inside this process (a rename and the directory fsync go together). Across
+    /// processes the writer lock guarantees a single writer.
     write_guard: Mutex<()>,
 }
 
@@ -21,11 +26,16 @@ impl FileBackend {
     /// Opens (creating if needed) the state directory.
     pub fn new(dir: impl Into<PathBuf>) -> Result<Self, StateError> {
         let dir = dir.into();
-        fs::create_dir_all(&dir).map_err(|source| StateError::Io {
-            action: "create directory",
-            path: dir.clone(),
-            source,
-        })?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|source| StateError::Io {
+                action: "create directory",
+                path: dir.clone(),
+                source,
+            })?;
+        remove_stale_temps(&dir);
         Ok(Self {
             dir,
             write_guard: Mutex::new(()),
@@ -56,7 +66,9 @@ impl FileBackend {
 impl StateBackend for FileBackend {
     fn put(&self, doc: &str, bytes: &[u8]) -> Result<(), StateError> {
         let target = self.path_of(doc)?;
-        let tmp = self.dir.join(format!(".{doc}.tmp"));
+        let tmp = self
+            .dir
+            .join(format!(".{doc}.{:016x}.tmp", fastrand::u64(..)));
         let _guard = self.write_guard.lock().unwrap_or_else(|e| e.into_inner());
         let io = |action, path: &Path| {
             let path = path.to_path_buf();
@@ -66,22 +78,38 @@ impl StateBackend for FileBackend {
                 source,
             }
         };
+        // O_EXCL: never an existing file, never through a symlink.
         let mut file = OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
+            .mode(0o600)
             .open(&tmp)
             .map_err(io("create temp file", &tmp))?;
-        file.write_all(bytes).map_err(io("write temp file", &tmp))?;
-        file.sync_all().map_err(io("fsync temp file", &tmp))?;
+        let written = file
+            .write_all(bytes)
+            .map_err(io("write temp file", &tmp))
+            .and_then(|()| file.sync_all().map_err(io("fsync temp file", &tmp)));
         drop(file);
-        fs::rename(&tmp, &target).map_err(io("rename temp file over", &target))?;
+        let renamed = written
+            .and_then(|()| fs::rename(&tmp, &target).map_err(io("rename temp file over", &target)));
+        if renamed.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        renamed?;
         self.sync_dir()
     }
 
     fn get(&self, doc: &str) -> Result<Option<Vec<u8>>, StateError> {
         let path = self.path_of(doc)?;
-        match fs::read(&path) {
+        let read = OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(&path)
+            .and_then(|mut f| {
+                let mut bytes = Vec::new();
+                f.read_to_end(&mut bytes).map(|_| bytes)
+            });
+        match read {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(source) => Err(StateError::Io {
@@ -115,6 +143,33 @@ impl StateBackend for FileBackend {
 
     fn describe(&self) -> String {
         format!("directory {}", self.dir.display())
+    }
+}
+
+/// A temp file older than this was left by a killed writer (a live one exists for milliseconds).
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes temp files killed writers left behind (`.<doc>.<random>.tmp`). Only old ones: the three
+/// services share the directory, and another one may be writing right now.
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.')
+            && name.ends_with(".tmp")
+            && entry.metadata().is_ok_and(|m| {
+                m.is_file()
+                    && m.modified()
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age > STALE_TEMP_AGE)
+            })
+        {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -162,5 +217,28 @@ mod tests {
         assert_eq!(fs::read(&one).unwrap(), b"first");
         assert_eq!(fs::read(&two).unwrap(), b"second");
         assert!(b.get("d.json").unwrap().is_none());
+    }
+
+    #[test]
+    fn files_planted_at_temp_names_neither_block_nor_redirect_writes() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let b = FileBackend::new(&state).unwrap();
+        // What a fix once made from `FileNotFoundError: '../state/.agent_status.json.tmp/'`.
+        fs::create_dir(state.join(".agent_status.json.tmp")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("t"), state.join(".doc.json.tmp")).unwrap();
+        b.put("agent_status.json", b"{}").unwrap();
+        b.put("doc.json", b"{}").unwrap();
+        assert!(!outside.path().join("t").exists());
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&state.join("doc.json")), 0o600);
+        assert_eq!(mode(&state), 0o700);
+        // A document swapped for a symlink is not read through it.
+        fs::write(outside.path().join("secret"), b"{\"x\":1}").unwrap();
+        fs::remove_file(state.join("doc.json")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), state.join("doc.json")).unwrap();
+        assert!(b.get("doc.json").is_err());
     }
 }

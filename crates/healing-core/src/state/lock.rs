@@ -7,6 +7,7 @@
 use super::{FileBackend, StateError, check_name};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Held for the life of the writer; dropping it releases the lock.
@@ -45,6 +46,8 @@ impl FileBackend {
             .write(true)
             .create(true)
             .truncate(false)
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
             .open(&path)
             .map_err(io("open lock file"))?;
         match file.try_lock() {

@@ -99,7 +99,8 @@ impl StateStore {
         self.backend.describe()
     }
 
-    /// Writes `{"schema_version":1,"written_at":..,"writer":..,<fields of value>}` atomically.
+    /// Writes `{"schema_version":1,"written_at":..,"writer":..,<fields of value>}` atomically, every
+    /// string in it redacted ([`crate::redact::json`]).
     pub fn write<T: Serialize>(&self, doc: &str, value: &T) -> Result<(), StateError> {
         let fields = match serde_json::to_value(value) {
             Ok(Value::Object(map)) => map,
@@ -120,7 +121,9 @@ impl StateStore {
         envelope.insert("schema_version".into(), SCHEMA_VERSION.into());
         envelope.insert("written_at".into(), rfc3339(self.clock.now()).into());
         envelope.insert("writer".into(), self.writer.clone().into());
-        for (k, v) in fields {
+        for (k, mut v) in fields {
+            // State is served by /health and read by other processes: log text in it is scrubbed.
+            crate::redact::json(&mut v);
             envelope.entry(k).or_insert(v);
         }
         let bytes = serde_json::to_vec_pretty(&Value::Object(envelope)).map_err(|e| {
