@@ -96,6 +96,10 @@ pub struct SelfHealingConfig {
     pub health_timeout: Duration,
     /// Incidents and fixes kept in the state file's history.
     pub history_limit: usize,
+    /// Also write every agent line to the supervisor's stdout as `[agent] line`, so the platform's log
+    /// stream shows it. Unset: on under `RENDER_MODE`, off elsewhere (resolved by the config loader).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_output: Option<bool>,
 }
 
 impl Default for SelfHealingConfig {
@@ -111,7 +115,17 @@ impl Default for SelfHealingConfig {
             log_backups: 3,
             health_timeout: secs(5),
             history_limit: 200,
+            forward_output: None,
         }
+    }
+}
+
+impl SelfHealingConfig {
+    /// Whether agent output goes to stdout: the file's `forward_output`, else on under `RENDER_MODE`
+    /// (Render's log stream is the service's stdout).
+    pub fn forwards_output(&self, env: crate::config_load::EnvLookup<'_>) -> bool {
+        self.forward_output
+            .unwrap_or_else(|| crate::config_load::render_mode(env))
     }
 }
 
