@@ -129,6 +129,7 @@ impl Forwarder {
 struct Writer {
     out: Box<dyn Write + Send>,
     format: Format,
+    /// Masked in every line (moved out when the thread starts).
     secrets: Vec<String>,
     shared: Arc<Shared>,
     /// Drops already announced in the stream.
@@ -139,6 +140,8 @@ struct Writer {
 
 impl Writer {
     fn run(mut self, rx: Receiver<Line>) {
+        let owned = std::mem::take(&mut self.secrets);
+        let secrets: Vec<&str> = owned.iter().map(String::as_str).collect();
         let mut buf = Vec::with_capacity(64 * 1024);
         while let Ok(first) = rx.recv() {
             let mut batch = vec![first];
@@ -151,7 +154,7 @@ impl Writer {
             buf.clear();
             self.announce_drops(&mut buf);
             for line in &batch {
-                self.format_line(&mut buf, line);
+                self.format_line(&mut buf, line, &secrets);
             }
             let bytes: usize = batch.iter().map(|l| l.text.len() + l.agent.len()).sum();
             let n = batch.len() as u64;
@@ -181,18 +184,18 @@ impl Writer {
                 dropped - self.reported
             );
             self.reported = dropped;
+            tracing::warn!("{text}");
             self.write_one(buf, "self-healing-agent", &text);
         }
     }
 
-    fn format_line(&self, buf: &mut Vec<u8>, line: &Line) {
+    fn format_line(&self, buf: &mut Vec<u8>, line: &Line, secrets: &[&str]) {
         let text = match self.format {
             // A terminal shows the agent's own colours; anywhere else they are noise.
             Format::Text { colour: true } => String::from_utf8_lossy(&line.text).into_owned(),
             _ => healing_core::matcher::clean(&line.text).into_owned(),
         };
-        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-        self.write_one(buf, &line.agent, &scrub(&text, &secrets));
+        self.write_one(buf, &line.agent, &scrub(&text, secrets));
     }
 
     fn write_one(&self, buf: &mut Vec<u8>, agent: &str, text: &str) {
