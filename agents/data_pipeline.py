@@ -7,9 +7,7 @@ are deleted once their summary is written; only the newest summaries are kept, s
 import json
 import random
 import sys
-import time
-
-from neolight_agent import Agent
+from neolight_agent import Agent, keep_newest, utc_now
 
 KEEP = 50
 
@@ -36,7 +34,7 @@ def main():
                 else:
                     rejected += 1
         summary = {
-            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "at": utc_now(),
             "records": len(good),
             "rejected": rejected,
             "mean": sum(good) / len(good) if good else None,
@@ -45,8 +43,7 @@ def main():
         out.write_text(json.dumps(summary))
         for path in files:
             path.unlink()
-        for old in sorted(processed.glob("summary-*.json"))[:-KEEP]:
-            old.unlink()
+        keep_newest(processed, "summary-*.json", KEEP)
         agent.log(f"processed {len(good)} records from {len(files)} file(s), rejected {rejected} -> {out}")
 
     return agent.run(step)

@@ -16,6 +16,18 @@ import time
 from pathlib import Path
 
 
+def utc_now():
+    """The current time as RFC 3339 UTC, for what agents write to disk."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def keep_newest(directory, pattern, keep):
+    """Deletes all but the `keep` newest files matching `pattern` (names sort by age), so output
+    written every step never fills the disk."""
+    for old in sorted(Path(directory).glob(pattern))[:-keep]:
+        old.unlink()
+
+
 class Agent:
     def __init__(self, name, interval=10.0):
         self.name = name

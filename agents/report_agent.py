@@ -2,9 +2,8 @@
 
 import json
 import sys
-import time
 
-from neolight_agent import Agent
+from neolight_agent import Agent, keep_newest, utc_now
 
 KEEP = 20
 
@@ -26,11 +25,10 @@ def main():
         rejected = sum(s.get("rejected", 0) for s in summaries)
         out = reports / f"report-{n:06d}.txt"
         out.write_text(
-            f"report {n} at {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n"
+            f"report {n} at {utc_now()}\n"
             f"batches {len(summaries)}, records {records}, rejected {rejected}\n"
         )
-        for old in sorted(reports.glob("report-*.txt"))[:-KEEP]:
-            old.unlink()
+        keep_newest(reports, "report-*.txt", KEEP)
         agent.log(f"report {n}: {len(summaries)} batch(es), {records} records, {rejected} rejected -> {out}")
 
     return agent.run(step)

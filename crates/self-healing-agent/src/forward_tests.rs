@@ -54,15 +54,16 @@ fn agent(name: &str) -> Arc<str> {
     Arc::from(name)
 }
 
+/// A forwarder writing into `sink`.
+fn forwarder(sink: &Sink, format: Format, secrets: &[&str]) -> Forwarder {
+    let secrets = secrets.iter().map(|s| (*s).to_string()).collect();
+    Forwarder::spawn(Box::new(sink.clone()), format, secrets).unwrap()
+}
+
 #[test]
 fn text_lines_carry_the_agent_name_without_colour_codes() {
     let sink = Sink::default();
-    let f = Forwarder::spawn(
-        Box::new(sink.clone()),
-        Format::Text { colour: false },
-        vec![],
-    )
-    .unwrap();
+    let f = forwarder(&sink, Format::Text { colour: false }, &[]);
     f.line(&agent("market_data"), b"\x1b[32mtick 42\x1b[0m\r");
     f.line(&agent("news_agent"), b"3 headlines");
     assert!(wait_until(|| f.written() == 2));
@@ -75,12 +76,7 @@ fn text_lines_carry_the_agent_name_without_colour_codes() {
 #[test]
 fn on_a_terminal_the_prefix_is_coloured_the_same_for_every_line_of_an_agent() {
     let sink = Sink::default();
-    let f = Forwarder::spawn(
-        Box::new(sink.clone()),
-        Format::Text { colour: true },
-        vec![],
-    )
-    .unwrap();
+    let f = forwarder(&sink, Format::Text { colour: true }, &[]);
     f.line(&agent("a"), b"one");
     f.line(&agent("a"), b"two");
     assert!(wait_until(|| f.written() == 2));
@@ -96,12 +92,7 @@ fn on_a_terminal_the_prefix_is_coloured_the_same_for_every_line_of_an_agent() {
 #[test]
 fn json_lines_are_objects_with_an_agent_field_and_secrets_masked() {
     let sink = Sink::default();
-    let f = Forwarder::spawn(
-        Box::new(sink.clone()),
-        Format::Json,
-        vec!["s3cr3t-token-value".into()],
-    )
-    .unwrap();
+    let f = forwarder(&sink, Format::Json, &["s3cr3t-token-value"]);
     f.line(
         &agent("report_agent"),
         b"posting with s3cr3t-token-value \"quoted\"",
@@ -116,12 +107,7 @@ fn json_lines_are_objects_with_an_agent_field_and_secrets_masked() {
 #[test]
 fn a_blocked_stdout_never_blocks_the_caller_and_drops_are_counted_then_announced() {
     let sink = Sink::blocked();
-    let f = Forwarder::spawn(
-        Box::new(sink.clone()),
-        Format::Text { colour: false },
-        vec![],
-    )
-    .unwrap();
+    let f = forwarder(&sink, Format::Text { colour: false }, &[]);
     let a = agent("flood");
     let line = [b'x'; 200];
     let start = Instant::now();
