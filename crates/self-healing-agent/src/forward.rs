@@ -151,13 +151,15 @@ impl Writer {
                     Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
                 }
             }
-            buf.clear();
-            self.announce_drops(&mut buf);
-            for line in &batch {
-                self.format_line(&mut buf, line, &secrets);
-            }
             let bytes: usize = batch.iter().map(|l| l.text.len() + l.agent.len()).sum();
             let n = batch.len() as u64;
+            buf.clear();
+            if !self.broken {
+                self.announce_drops(&mut buf);
+                for line in &batch {
+                    self.format_line(&mut buf, line, &secrets);
+                }
+            }
             drop(batch);
             if self.broken
                 || self
@@ -178,7 +180,7 @@ impl Writer {
     /// Says, in the stream itself, how many lines are missing since the last report.
     fn announce_drops(&mut self, buf: &mut Vec<u8>) {
         let dropped = self.shared.dropped.load(Ordering::Relaxed);
-        if dropped > self.reported && !self.broken {
+        if dropped > self.reported {
             let text = format!(
                 "{} line(s) of agent output dropped: stdout did not keep up (all lines are in state_dir/logs)",
                 dropped - self.reported
