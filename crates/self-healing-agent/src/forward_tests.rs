@@ -170,3 +170,25 @@ fn format_follows_log_format_terminal_and_no_color() {
         Format::Json
     );
 }
+
+/// A stdout whose reader went away: every write fails as a closed pipe does (SIGPIPE is ignored).
+struct Closed;
+
+impl Write for Closed {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::ErrorKind::BrokenPipe.into())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_closed_stdout_turns_every_line_into_a_counted_drop() {
+    let f = Forwarder::spawn(Box::new(Closed), Format::Text { colour: false }, vec![]).unwrap();
+    for _ in 0..100 {
+        f.line(&agent("a"), b"line");
+    }
+    assert!(wait_until(|| f.dropped() == 100), "{}", f.dropped());
+    assert_eq!(f.written(), 0);
+}
