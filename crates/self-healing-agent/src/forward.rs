@@ -48,6 +48,14 @@ impl Format {
     }
 }
 
+/// One forwarded line under `LOG_FORMAT=json`, in the field names tracing's JSON uses for its own.
+#[derive(serde::Serialize)]
+struct JsonLine<'a> {
+    timestamp: &'a str,
+    agent: &'a str,
+    message: &'a str,
+}
+
 /// One line on its way to stdout.
 struct Line {
     agent: Arc<str>,
@@ -194,21 +202,27 @@ impl Writer {
     fn format_line(&self, buf: &mut Vec<u8>, line: &Line, secrets: &[&str]) {
         let text = match self.format {
             // A terminal shows the agent's own colours; anywhere else they are noise.
-            Format::Text { colour: true } => String::from_utf8_lossy(&line.text).into_owned(),
-            _ => healing_core::matcher::clean(&line.text).into_owned(),
+            Format::Text { colour: true } => String::from_utf8_lossy(&line.text),
+            _ => healing_core::matcher::clean(&line.text),
         };
-        self.write_one(buf, &line.agent, &scrub(&text, secrets));
+        // Most lines hold no secret: they are written without a copy.
+        if secrets.iter().any(|s| text.contains(s)) {
+            self.write_one(buf, &line.agent, &scrub(&text, secrets));
+        } else {
+            self.write_one(buf, &line.agent, &text);
+        }
     }
 
     fn write_one(&self, buf: &mut Vec<u8>, agent: &str, text: &str) {
         match self.format {
             Format::Json => {
-                let obj = serde_json::json!({
-                    "timestamp": crate::state_docs::rfc3339(std::time::SystemTime::now()),
-                    "agent": agent,
-                    "message": text,
-                });
-                // Serialising a map of strings cannot fail; a failure would only lose this line.
+                let timestamp = crate::state_docs::rfc3339(std::time::SystemTime::now());
+                let obj = JsonLine {
+                    timestamp: &timestamp,
+                    agent,
+                    message: text,
+                };
+                // Serialising three strings cannot fail; a failure would only lose this line.
                 let _ = serde_json::to_writer(&mut *buf, &obj);
                 buf.push(b'\n');
             }
