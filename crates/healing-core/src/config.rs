@@ -103,6 +103,10 @@ pub struct SelfHealingConfig {
     pub exit_cause_window: Duration,
     /// … and at most this many output lines before it.
     pub exit_cause_lines: u64,
+    /// Also write every agent line to the supervisor's stdout as `[agent] line`, so the platform's log
+    /// stream shows it. Unset: on under `RENDER_MODE`, off elsewhere (resolved by the config loader).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_output: Option<bool>,
 }
 
 impl Default for SelfHealingConfig {
@@ -120,7 +124,17 @@ impl Default for SelfHealingConfig {
             history_limit: 200,
             exit_cause_window: secs(30),
             exit_cause_lines: 50,
+            forward_output: None,
         }
+    }
+}
+
+impl SelfHealingConfig {
+    /// Whether agent output goes to stdout: the file's `forward_output`, else on under `RENDER_MODE`
+    /// (Render's log stream is the service's stdout).
+    pub fn forwards_output(&self, env: crate::config_load::EnvLookup<'_>) -> bool {
+        self.forward_output
+            .unwrap_or_else(|| crate::config_load::render_mode(env))
     }
 }
 

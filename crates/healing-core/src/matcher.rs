@@ -25,6 +25,8 @@ mod text;
 
 pub use scan::{ScanStats, scan_bytes, scan_reader};
 pub use segments::{scan_file, scan_file_segmented};
+/// Decodes one output record for display (CRLF, invalid UTF-8, ANSI colour codes removed).
+pub use text::clean;
 
 use crate::catalogue::Catalogue;
 use crate::incident::{Detail, Incident};

@@ -26,6 +26,7 @@ fn fully_populated() -> Config {
         ..Config::default()
     };
     cfg.self_healing.listen = Some("127.0.0.1:8080".into());
+    cfg.self_healing.forward_output = Some(true);
     cfg.agents.push(AgentConfig {
         name: "a".into(),
         command: vec!["python3".into()],

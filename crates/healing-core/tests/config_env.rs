@@ -159,3 +159,22 @@ fn port_widens_the_listen_address_only_on_render() {
     );
     assert_eq!(listen(bare, &[]), None);
 }
+
+#[test]
+fn agent_output_is_forwarded_by_default_only_under_render_mode_and_the_file_wins() {
+    let forward = |file: &str, env: &[(&str, &str)]| {
+        let env = env_of(env);
+        load_from_str(file, None, Path::new("/srv"), &env)
+            .unwrap()
+            .config
+            .self_healing
+            .forwards_output(&env)
+    };
+    assert!(forward(FILE, &[("RENDER_MODE", "true")]));
+    assert!(!forward(FILE, &[("RENDER_MODE", "0")]));
+    assert!(!forward(FILE, &[]));
+    let off = FILE.replace("[prevention]", "forward_output = false\n[prevention]");
+    assert!(!forward(&off, &[("RENDER_MODE", "true")]));
+    let on = FILE.replace("[prevention]", "forward_output = true\n[prevention]");
+    assert!(forward(&on, &[]));
+}

@@ -62,6 +62,10 @@ const NOT_DECLARED: &[(&str, &str)] = &[
         "optional second alert sink, added in the Dashboard when wanted",
     ),
     // The process environment, not configuration.
+    (
+        "NO_COLOR",
+        "a user's terminal preference; Render's log stream is not a terminal anyway",
+    ),
     ("PATH", "system"),
     ("HOME", "system"),
 ];
@@ -202,15 +206,16 @@ fn start_commands_exec_binaries_that_exist_in_the_workspace() {
             );
             bin.clone()
         };
-        // The build script is the one way binaries are built for users (static, into target/dist/).
+        // The build script is the one way binaries are built for users (static, into target/dist/);
+        // render-build.sh prepares the agents' venv first and then hands its arguments to it.
         let build = str_of(s, "buildCommand").unwrap_or_default();
         let mut words = build.split_whitespace();
-        assert_eq!(
-            words.next(),
-            Some("scripts/build-release.sh"),
+        let first = words.next().unwrap_or_default();
+        assert!(
+            first == "scripts/build-release.sh" || first == "scripts/render-build.sh",
             "{name}: {build}"
         );
-        let script = repo_root().join("scripts/build-release.sh");
+        let script = repo_root().join(first);
         let mode = std::fs::metadata(&script)
             .unwrap_or_else(|e| panic!("{name}: {} is missing: {e}", script.display()))
             .permissions()
@@ -258,8 +263,14 @@ fn the_supervisor_gets_more_shutdown_time_than_its_agents_grace_period() {
         .get("maxShutdownDelaySeconds")
         .and_then(Value::as_u64)
         .expect("set");
-    let path = repo_root().join("healing.toml");
-    let src = std::fs::read_to_string(&path).expect("healing.toml");
+    // The config the supervisor's start command names.
+    let (_, args) = exec_target(
+        "self-healing-agent",
+        str_of(sup, "startCommand").expect("set"),
+    );
+    let i = args.iter().position(|a| a == "--config").expect("--config");
+    let path = repo_root().join(&args[i + 1]);
+    let src = std::fs::read_to_string(&path).expect("the supervisor's config");
     let loaded =
         config_load::load_from_str(&src, Some(&path), &repo_root(), &|_| None).expect("loads");
     let grace = loaded.config.self_healing.grace_period.as_secs();

@@ -7,6 +7,7 @@
 //! | [`supervisor`], [`reactions`], [`fixing`], [`shutdown`], [`probe`] | the event loop and what it does with events |
 //! | [`healer`], [`correlation`], [`agent_state`] | the pure decisions: backoff, budget, breaker, correlation, lifecycle |
 //! | [`spawn`], [`output`], [`log_writer`], [`oom`] | processes: spawning, capture, exit and OOM detection |
+//! | [`forward`] | agent output copied to the supervisor's stdout (Render's log stream), bounded |
 //! | [`follow`] | agents' own log files, followed with `tail -F` semantics |
 //! | [`state_docs`], [`snapshot`] | the state documents and their coalescing writer |
 //!
@@ -20,6 +21,7 @@ pub mod documents;
 pub mod event;
 pub mod fixing;
 pub mod follow;
+pub mod forward;
 pub mod healer;
 pub mod history_entries;
 pub mod http;
@@ -144,7 +146,17 @@ pub async fn run_with_clock(
         snapshots: snap_tx,
         dirty: true,
         follow_offsets: Arc::new(Mutex::new(previous.follow_offsets)),
+        forward: start_forwarding(&config),
     };
+    if sup.agents.is_empty() {
+        tracing::warn!(
+            "nothing to supervise: no enabled [[agents]] in the configuration; add some to {}",
+            loaded
+                .path
+                .as_ref()
+                .map_or_else(|| "healing.toml".into(), |p| p.display().to_string())
+        );
+    }
     // Followers open their files before the agents write to them; then agents first: everything
     // else (alerts, HTTP, state writer) is built after they are running.
     // Bound before any agent runs (microseconds), so a taken port fails the start cleanly.
@@ -252,6 +264,28 @@ fn start_http(
             tracing::error!(error = %format!("{e:#}"), "HTTP endpoints stopped");
         }
     })
+}
+
+/// The stdout forwarder when `self_healing.forward_output` is on (a failure to start it is logged,
+/// never fatal: the agents' own log files still hold every line).
+fn start_forwarding(config: &healing_core::config::Config) -> Option<forward::Forwarder> {
+    use std::io::IsTerminal;
+    let env = |k: &str| std::env::var(k).ok();
+    if !config.self_healing.forwards_output(&env) {
+        return None;
+    }
+    let format = forward::Format::from_env(std::io::stdout().is_terminal(), &env);
+    let secrets = forward::known_secrets(config, &env);
+    match forward::Forwarder::spawn(Box::new(std::io::stdout()), format, secrets) {
+        Ok(f) => {
+            tracing::info!("agent output is forwarded to stdout as [agent] line");
+            Some(f)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot forward agent output to stdout");
+            None
+        }
+    }
 }
 
 /// Spawns every agent that an earlier run's breaker or budget does not hold.

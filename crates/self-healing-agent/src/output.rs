@@ -7,6 +7,7 @@
 //! flushed, so the traceback that explains the crash is known before the supervisor decides.
 
 use crate::event::{AgentId, Event, ExitInfo};
+use crate::forward::Forwarder;
 use crate::log_writer::LogWriter;
 use crate::oom::OomWatch;
 use crate::spawn::signal_group;
@@ -55,6 +56,8 @@ pub struct Capture {
     pub oom: Arc<OomWatch>,
     /// Time source.
     pub clock: SharedClock,
+    /// Copies every line to the supervisor's stdout under this name (never blocks; see `forward`).
+    pub forward: Option<(Forwarder, Arc<str>)>,
 }
 
 /// Starts the stream pumps and the exit watcher for a freshly spawned child.
@@ -153,6 +156,9 @@ fn consume(
     let mut each = |line: &[u8]| {
         if let Some(log) = log.as_mut() {
             log.line(line);
+        }
+        if let Some((fwd, name)) = &cap.forward {
+            fwd.line(name, line);
         }
         found.extend(matcher.feed(line));
     };

@@ -79,6 +79,8 @@ pub struct Supervisor {
     pub snapshots: watch::Sender<Option<Arc<Snapshot>>>,
     /// Something changed since the last snapshot.
     pub dirty: bool,
+    /// Copies agent output to stdout (`self_healing.forward_output`); `None` when off.
+    pub forward: Option<crate::forward::Forwarder>,
     /// Followed log offsets (persisted).
     pub follow_offsets: Arc<Mutex<BTreeMap<String, crate::state_docs::FollowOffset>>>,
 }
@@ -124,6 +126,10 @@ impl Supervisor {
                         events: self.tx.clone(),
                         oom: self.oom.clone(),
                         clock: self.clock.clone(),
+                        forward: self
+                            .forward
+                            .as_ref()
+                            .map(|f| (f.clone(), Arc::from(agent.cfg.name.as_str()))),
                     },
                 );
                 self.dirty = true;

@@ -18,7 +18,7 @@ const JSON_KEYS: &[&str] = &[
 ];
 
 /// Decodes a record: trailing `'\r'` dropped, invalid UTF-8 replaced, ANSI escape sequences removed.
-pub(crate) fn clean(raw: &[u8]) -> Cow<'_, str> {
+pub fn clean(raw: &[u8]) -> Cow<'_, str> {
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
     let text = String::from_utf8_lossy(raw);
     if text.contains('\x1b') {
