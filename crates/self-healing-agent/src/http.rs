@@ -12,14 +12,17 @@
 //! | `/health/self-healing` | the supervisor's two documents |
 //! | `/health/prevention`, `/health/recovery` | the other binaries' documents, `{"status":"not_running"}` when absent |
 //! | `/metrics` | Prometheus text format ([`crate::metrics`]) |
+//! | `/`, `/status/page.json` | the HTML status page and its refresh ([`crate::status_page`]) |
 
 use crate::documents::{Doc, Documents, age, names, time_field};
 use crate::metrics::{self, HELD_STATUSES};
+use crate::status_page;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
+use healing_core::alert::AlertHandle;
 use healing_core::clock::{SharedClock, system_clock};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -40,6 +43,8 @@ pub struct HttpOptions {
     pub stale_after: Duration,
     /// Dates the documents' ages (tests pass a manual clock).
     pub clock: SharedClock,
+    /// The supervisor's alerter, whose latest alerts the status page lists.
+    pub alerts: AlertHandle,
 }
 
 impl HttpOptions {
@@ -54,6 +59,7 @@ impl HttpOptions {
             docs,
             stale_after: DEFAULT_STALE_AFTER,
             clock: system_clock(),
+            alerts: AlertHandle::disabled(),
         }
     }
 }
@@ -88,6 +94,8 @@ pub fn router(options: HttpOptions) -> Router {
         .route("/health/prevention", get(prevention))
         .route("/health/recovery", get(recovery))
         .route("/metrics", get(prometheus))
+        .route("/", get(status_page::page))
+        .route("/status/page.json", get(status_page::body))
         .with_state(Arc::new(options))
 }
 

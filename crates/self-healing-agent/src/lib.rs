@@ -9,6 +9,7 @@
 //! | [`spawn`], [`output`], [`log_writer`], [`oom`] | processes: spawning, capture, exit and OOM detection |
 //! | [`follow`] | agents' own log files, followed with `tail -F` semantics |
 //! | [`state_docs`], [`snapshot`] | the state documents and their coalescing writer |
+//! | [`http`], [`status_page`], [`status_cmd`], [`findings`] | the views: endpoints, the HTML page, `status` |
 //!
 //! [`run`] is the whole service; `main.rs` only wires arguments, tracing and signals to it.
 
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod correlation;
 pub mod documents;
 pub mod event;
+pub mod findings;
 pub mod fixing;
 pub mod follow;
 pub mod healer;
@@ -34,6 +36,7 @@ pub mod snapshot;
 pub mod spawn;
 pub mod state_docs;
 pub mod status_cmd;
+pub mod status_page;
 pub mod supervisor;
 
 use crate::agent::AgentRt;
@@ -168,7 +171,8 @@ pub async fn run_with_clock(
         alert_stop.clone(),
     );
     let http_stop = CancellationToken::new();
-    let http_task = listener.map(|l| start_http(l, &config, &store, &clock, &http_stop));
+    let http_task =
+        listener.map(|l| start_http(l, &config, &store, &clock, &sup.alerts, &http_stop));
 
     sup.run(&mut rx, &shutdown).await;
     sup.stop_all(&mut rx).await;
@@ -229,6 +233,7 @@ fn start_http(
     config: &healing_core::config::Config,
     store: &Arc<StateStore>,
     clock: &SharedClock,
+    alerts: &AlertHandle,
     stop: &CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     let options = http::HttpOptions {
@@ -236,6 +241,7 @@ fn start_http(
         // The supervisor rewrites its status at least every interval; five missed passes is stale.
         stale_after: (config.self_healing.interval * 5).max(http::DEFAULT_STALE_AFTER),
         clock: clock.clone(),
+        alerts: alerts.clone(),
     };
     let stop = stop.clone();
     tokio::spawn(async move {

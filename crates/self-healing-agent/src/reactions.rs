@@ -63,8 +63,20 @@ impl Supervisor {
         // bookkeeping follows the spawn inside `apply`.
         tracing::warn!(agent = %name, kind = %cause.kind, exit = %code, "⚠️ {name} is stopped");
         self.apply(id, decision, &cause, Some(&plan));
+        // Every exit is one `exit` entry in the history (the status page's timeline draws them):
+        // carrying its incident when the exit itself is the news, else its code and known cause.
         if !seen_while_running || exit.oom_killed {
-            self.note_incident(id, &cause, exit.at);
+            self.note_incident(id, &cause, exit.at, "exit");
+        } else {
+            let exited = format!("exited ({code}) after {}: {}", cause.kind, cause.line);
+            self.record(
+                &name,
+                "exit",
+                Some(cause.kind.to_string()),
+                None,
+                None,
+                &exited,
+            );
         }
         if let Some(reason) = &plan.refused {
             tracing::warn!(agent = %name, action = %plan.proposed, reason = %reason, "fix refused");
@@ -87,7 +99,7 @@ impl Supervisor {
         let now = self.clock.now();
         for inc in incidents {
             self.agents[id].note_run_incident(&inc);
-            self.note_incident(id, &inc, now);
+            self.note_incident(id, &inc, now, "incident");
         }
     }
 
@@ -100,13 +112,20 @@ impl Supervisor {
         } else {
             let now = self.clock.now();
             for inc in incidents {
-                self.note_incident(id, &inc, now);
+                self.note_incident(id, &inc, now, "incident");
             }
         }
     }
 
     /// Records an incident: last_incident, counters, history, alert when it deserves one.
-    fn note_incident(&mut self, id: AgentId, inc: &Incident, at: std::time::SystemTime) {
+    /// `event` names the history entry: `incident` while running, `exit` when the exit is the incident.
+    fn note_incident(
+        &mut self,
+        id: AgentId,
+        inc: &Incident,
+        at: std::time::SystemTime,
+        event: &str,
+    ) {
         let name = self.agents[id].cfg.name.clone();
         self.agents[id].last_incident = Some((inc.clone(), at));
         *self
@@ -116,7 +135,7 @@ impl Supervisor {
             .or_default() += 1;
         self.record(
             &name,
-            "incident",
+            event,
             Some(inc.kind.to_string()),
             None,
             None,
@@ -352,6 +371,7 @@ impl Supervisor {
         let name = agent.cfg.name.clone();
         tracing::warn!(agent = %name, reason = %reason, "⚠️ {name} is hung: {reason}");
         agent.kill_reason = Some(format!("hung: {reason}"));
+        self.record(&name, "hang", None, None, None, &reason);
         let grace = self.config.self_healing.grace_period;
         tokio::spawn(crate::shutdown::terminate_group(pid, grace));
         self.dirty = true;

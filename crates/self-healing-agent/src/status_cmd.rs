@@ -5,7 +5,7 @@
 //! supervisor and after it stopped. The other binaries' documents are read as free-form JSON (their
 //! shapes belong to them) and summarised: times, counts and the names of what they warn about.
 
-mod format;
+pub(crate) mod format;
 
 use crate::documents::{Doc, Documents, names, parse_time};
 use crate::metrics::HELD_STATUSES;

@@ -17,7 +17,7 @@ pub(super) fn ago(doc: &Value, key: &str, now: SystemTime) -> String {
 }
 
 /// A duration the way people read it on a status screen: the two largest units.
-pub(super) fn human(d: Duration) -> String {
+pub(crate) fn human(d: Duration) -> String {
     let s = d.as_secs();
     match s {
         0..60 => format!("{s}s"),
