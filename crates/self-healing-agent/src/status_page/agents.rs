@@ -87,6 +87,7 @@ pub fn section(out: &mut String, instance: &Instance, several: bool, data: &Page
             n = shown(name),
         );
     }
+    out.push_str(timeline::AXIS);
     out.push_str("</div></section>");
 }
 

@@ -104,7 +104,8 @@ pub fn missing(out: &mut String, doc: &Doc, what: &str) {
 pub fn relative(at: SystemTime, now: SystemTime) -> String {
     match at.duration_since(now) {
         Ok(ahead) if ahead.as_secs() > 0 => format!("in {}", human(ahead)),
-        _ => format!("{} ago", human(age(at, now))),
+        Ok(_) => "now".into(),
+        Err(_) => format!("{} ago", human(age(at, now))),
     }
 }
 

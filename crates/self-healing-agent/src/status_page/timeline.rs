@@ -23,6 +23,11 @@ pub const LEGEND: &str = "<p class=\"legend\">\
     <span><i class=\"k fix-failed\"></i>fix failed</span><span><i class=\"k held\"></i>held</span>\
     <span class=\"axis\">24 h ago → now</span></p>";
 
+/// The hour scale under the timelines, aligned with the SVGs' column.
+pub const AXIS: &str = "<div class=\"timeline tl-axis-row\"><span></span><div class=\"tl-axis\">\
+    <span style=\"left:0\">24 h ago</span><span style=\"left:25%\">18 h</span><span style=\"left:50%\">12 h</span>\
+    <span style=\"left:75%\">6 h</span><span style=\"left:100%\">now</span></div></div>";
+
 /// What one history entry draws: a CSS class, vertical placement and width (user units).
 fn mark(entry: &Value) -> Option<(&'static str, f64, f64, f64)> {
     let event = entry.get("event").and_then(Value::as_str)?;
