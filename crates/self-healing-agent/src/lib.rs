@@ -23,6 +23,7 @@ pub mod findings;
 pub mod fixing;
 pub mod follow;
 pub mod healer;
+pub mod history;
 pub mod http;
 pub mod log_writer;
 pub mod metrics;
@@ -259,7 +260,9 @@ fn start_agents(sup: &mut Supervisor) {
         match sup.healer.at_boot(&name, now) {
             None => {
                 if sup.spawn_agent(id) {
-                    tracing::info!(agent = %name, pid = ?sup.agents[id].pid, "Started {name}");
+                    // A number, not `Some(…)`: the pid is known once the spawn succeeded.
+                    let pid = sup.agents[id].pid.unwrap_or_default();
+                    tracing::info!(agent = %name, pid, "Started {name} (pid {pid})");
                 }
             }
             Some(decision) => {

@@ -208,7 +208,9 @@ impl Supervisor {
                     self.agents[id].go(Transition::Prepare);
                     self.start_fix(id, &plan, cause);
                 } else if at <= now {
-                    log_applying(&name, cause);
+                    let after = restart_reason(cause);
+                    tracing::info!(agent = %name, cause = after, severity = %cause.severity,
+                        "Restarting {name} after {after} now (attempt {attempt})");
                     self.restart_now(id, &breaker_key, attempt, trial);
                 } else {
                     let agent = &mut self.agents[id];
@@ -221,9 +223,10 @@ impl Supervisor {
                             trial,
                         },
                     ));
-                    log_applying(&name, cause);
+                    let after = restart_reason(cause);
                     let delay = at.duration_since(now).unwrap_or_default();
-                    tracing::info!(agent = %name, attempt, delay = ?delay, "Restarting {name} in {delay:.1?} (attempt {attempt})");
+                    tracing::info!(agent = %name, attempt, delay = ?delay, cause = after, severity = %cause.severity,
+                        "Restarting {name} after {after} in {delay:.1?} (attempt {attempt})");
                 }
             }
             Decision::Hold {
@@ -376,62 +379,14 @@ impl Supervisor {
         tokio::spawn(crate::shutdown::terminate_group(pid, grace));
         self.dirty = true;
     }
-
-    pub(crate) fn base_entry(
-        &self,
-        agent: &str,
-        event: &str,
-        cause: &Incident,
-    ) -> crate::state_docs::HistoryEntry {
-        crate::state_docs::HistoryEntry {
-            at: crate::state_docs::rfc3339(self.clock.now()),
-            agent: agent.to_string(),
-            event: event.to_string(),
-            kind: Some(cause.kind.to_string()),
-            action: None,
-            target: None,
-            refused: None,
-            outcome: None,
-            message: cause.line.clone(),
-        }
-    }
-
-    pub(crate) fn entry(
-        &self,
-        agent: &str,
-        event: &str,
-        cause: &Incident,
-        plan: &FixPlan,
-        outcome: &str,
-    ) -> crate::state_docs::HistoryEntry {
-        let mut e = self.base_entry(agent, event, cause);
-        e.action = Some(plan.action.kind().to_string());
-        e.target = plan.target.clone();
-        e.outcome = Some(outcome.to_string());
-        e
-    }
-
-    pub(crate) fn push(&mut self, e: crate::state_docs::HistoryEntry) {
-        self.history.push_back(e);
-        let limit = self.config.self_healing.history_limit.max(1);
-        while self.history.len() > limit {
-            self.history.pop_front();
-        }
-    }
 }
 
-/// The name of the fix a plain restart applies: `agent_exit` for an unexplained exit, else the kind
-/// of the diagnosed cause (`memory_error`, `connection_refused_local`, ...).
-pub fn restart_fix_name(cause: &Incident) -> &'static str {
+/// Why a plain restart happens, for its log line: `exit` for an unexplained exit, else the diagnosed
+/// kind (`memory_error`, ...). A restart is logged as a restart; only a real fix (an install, a created
+/// path) is logged as "Applying fix" (in `start_fix`).
+pub fn restart_reason(cause: &Incident) -> &'static str {
     match cause.kind {
-        ErrorKind::ProcessExit => "agent_exit",
+        ErrorKind::ProcessExit => "exit",
         kind => kind.as_str(),
     }
-}
-
-/// `Applying fix 'agent_exit' for sports_analytics (severity: high)`.
-fn log_applying(name: &str, cause: &Incident) {
-    let fix = restart_fix_name(cause);
-    tracing::info!(agent = %name, fix, severity = %cause.severity,
-        "Applying fix '{fix}' for {name} (severity: {})", cause.severity);
 }
