@@ -122,7 +122,7 @@ mod tests {
         let disk = measurement("disk:/data", 95.0, 100.0, Unit::Bytes, Source::Filesystem);
         let clear = PassSummary::default();
         assert_eq!(
-            pass_line(3, &[cpu.clone()], &clear),
+            pass_line(3, std::slice::from_ref(&cpu), &clear),
             "pass 3: CPU 10%; all clear"
         );
         let over = PassSummary {

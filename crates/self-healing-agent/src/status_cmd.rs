@@ -8,14 +8,14 @@
 mod binaries;
 pub(crate) mod format;
 
-use crate::documents::{Doc, Documents, age, names, parse_time, time_field};
+use crate::documents::{Doc, Documents, age, names, parse_time, time_field, uptime};
 use crate::http::DEFAULT_STALE_AFTER;
 use crate::metrics::HELD_STATUSES;
 use format::{ago, cell, human, row, table, text};
 use serde_json::{Map, Value};
 use std::io::Write;
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 /// Fix events shown, newest first.
 const RECENT_FIXES: usize = 10;
@@ -157,11 +157,7 @@ fn agents_table(
         } else {
             "unhealthy"
         };
-        let uptime = a
-            .get("uptime_secs")
-            .and_then(Value::as_f64)
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map_or("-".into(), |s| human(Duration::from_secs_f64(s)));
+        let uptime = uptime(a).map_or("-".into(), human);
         let incident = a
             .get("last_incident")
             .filter(|v| v.is_object())

@@ -3,11 +3,11 @@
 
 use super::render::{excerpt, field, missing, relative, time_of, time_tag};
 use super::{Instance, PageData, shown, timeline};
-use crate::documents::{age, names};
+use crate::documents::{age, names, uptime};
 use crate::status_cmd::format::human;
 use serde_json::{Map, Value};
 use std::fmt::Write;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 /// Characters of a log line shown as an incident's excerpt.
 const EXCERPT_CHARS: usize = 140;
@@ -114,11 +114,7 @@ fn state_label(agent: &Value) -> (&'static str, &'static str, String) {
 fn row(out: &mut String, name: &str, agent: &Value, stale: bool, now: SystemTime) {
     let (class, symbol, text) = state_label(agent);
     let status = agent.get("status").and_then(Value::as_str).unwrap_or("");
-    let uptime = agent
-        .get("uptime_secs")
-        .and_then(Value::as_f64)
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map_or("–".into(), |s| human(Duration::from_secs_f64(s)));
+    let uptime = uptime(agent).map_or("–".into(), human);
     let restarts = agent
         .get("restarts_last_hour")
         .and_then(Value::as_u64)

@@ -140,21 +140,13 @@ fn redact(text: &str) -> String {
         .join(" ")
 }
 
-/// HTML escaping for text and double- or single-quoted attribute values.
+/// HTML escaping for text and quoted attribute values: the alerts' markup escaping (`&`, `<`, `>`) plus
+/// both quotes; control characters (a terminal's colour codes in a log line) become spaces.
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    healing_core::alert::escape(text)
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+        .replace(|c: char| c.is_control() && c != '\n', " ")
 }
 
 #[cfg(test)]
