@@ -42,9 +42,11 @@
       method: "POST", cache: "no-store", headers: { Authorization: "Bearer " + token }
     }).then(function (r) {
       return r.text().then(function (text) {
-        if (r.status === 401 || r.status === 403) { sessionStorage.removeItem(KEY); }
+        if (r.status === 401) { sessionStorage.removeItem(KEY); }
+        var said = text;
+        try { var reply = JSON.parse(text); said = reply.message || reply.outcome || text; } catch (e) { /* plain text */ }
         outcome.className = r.ok ? "ok" : "bad";
-        outcome.textContent = verb + " " + agent + ": " + (r.ok ? "" : "HTTP " + r.status + " ") + text.slice(0, 300);
+        outcome.textContent = verb + " " + agent + ": " + (r.ok ? "" : "HTTP " + r.status + ": ") + String(said).slice(0, 300);
         refresh();
       });
     }).catch(function (e) {
