@@ -71,6 +71,7 @@ ev(at(2), "market_data", "incident", kind="rate_limited", message="HTTP 429 Too 
 def doc(body):
     body.update(schema_version=1, written_at=at(0), writer="demo")
     return body
+h.sort(key=lambda e: e["at"])
 json.dump(doc({"history": h, "counters": {}, "breakers": {}}), open(f"{state}/self_healing_state.json", "w"))
 json.dump(doc({"last_pass_at": at(0, 1), "passes": 96,
   "measurements": [
@@ -95,5 +96,5 @@ echo "supervisor on 127.0.0.1:$port; waiting for the crash loop to open the brea
 sleep 10
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
     --disable-component-update --disable-sync --hide-scrollbars --user-data-dir="$work/chromium" \
-    --screenshot="$out" --window-size=1280,1180 "http://127.0.0.1:$port/" 2>/dev/null
+    --screenshot="$out" --window-size=${WINDOW:-1280,1180} "http://127.0.0.1:$port/" 2>/dev/null
 echo "wrote $out"
