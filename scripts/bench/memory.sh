@@ -3,22 +3,26 @@
 # (smaps_rollup) and the resident size of each mapping (binary, heap, libc, ...). The figures behind
 # the memory notes in docs/benchmarks.md; the peer comparison itself is peers.sh.
 #
-# Usage: scripts/bench/memory.sh [--dynamic] [--failing]
+# Usage: scripts/bench/memory.sh [--dynamic] [--failing] [--page]
 #   --dynamic  measure a plain `cargo build --release` (dynamically linked) instead of the build users
 #              run (scripts/build-release.sh, statically linked on glibc)
 #   --failing  agent w0 prints a ModuleNotFoundError traceback before it sleeps, so the catalogue
 #              compiles its rule set: the memory of a supervisor that has seen an error
+#   --page     load the status page (`/`, then its `/status/page.json` refresh) twice before measuring:
+#              the memory of a supervisor someone is looking at
 # Env: SETTLE seconds to wait after start (default 12: the harness measures 10 s after all are up).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 dynamic=0
 failing=0
+page=0
 for arg in "$@"; do
     case "$arg" in
         --dynamic) dynamic=1 ;;
         --failing) failing=1 ;;
-        *) echo "usage: $0 [--dynamic] [--failing]" >&2; exit 2 ;;
+        --page) page=1 ;;
+        *) echo "usage: $0 [--dynamic] [--failing] [--page]" >&2; exit 2 ;;
     esac
 done
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
@@ -59,9 +63,16 @@ EOF
 pid=$!
 sleep "${SETTLE:-12}"
 kill -0 "$pid" 2>/dev/null || { cat "$work/supervisor.log" >&2; exit 1; }
+if [[ $page == 1 ]]; then
+    for _ in 1 2; do
+        curl -fsS -o /dev/null "http://127.0.0.1:$port/"
+        curl -fsS -o /dev/null "http://127.0.0.1:$port/status/page.json"
+    done
+    sleep 1
+fi
 
 echo "binary: $bin ($( [[ $dynamic == 1 ]] && echo dynamic || echo as built by build-release.sh ))"
-echo "agents: 8$( [[ $failing == 1 ]] && echo ', w0 printed a traceback' )"
+echo "agents: 8$( [[ $failing == 1 ]] && echo ', w0 printed a traceback' )$( [[ $page == 1 ]] && echo ', status page loaded twice' )"
 awk '/^(VmRSS|RssAnon|RssFile):/ {printf "%s %.1f MiB\n", $1, $2 / 1024}' "/proc/$pid/status"
 awk '/^(Pss|Private_Clean|Private_Dirty):/ {v[$1] = $2}
      END {printf "Pss: %.1f MiB\nUss: %.1f MiB\n", v["Pss:"] / 1024, (v["Private_Clean:"] + v["Private_Dirty:"]) / 1024}' \

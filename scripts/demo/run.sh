@@ -11,6 +11,7 @@ SECONDS_TO_RUN=${DEMO_SECONDS:-30}
 rm -rf "$DEMO/run"
 mkdir -p "$DEMO/run"
 cd "$ROOT"
+echo "== building self-healing-agent (a minute or two the first time; instant afterwards) =="
 cargo build -q -p self-healing-agent
 echo "== supervising the demo agents for ${SECONDS_TO_RUN}s (log below) =="
 # The supervisor ends by itself after --exit-after; its exit status is the demo's only if it failed to run.

@@ -159,6 +159,19 @@ async fn alerts_below_min_severity_are_recorded_not_sent() {
 
     assert_eq!((stats.below_threshold, stats.sent), (1, 1));
     assert_eq!(server.received().len(), 1);
+    // The status page lists both, each with what became of it.
+    let outcomes: Vec<(Severity, &str)> = stats
+        .recent
+        .iter()
+        .map(|r| (r.severity, r.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (Severity::Low, "below_threshold"),
+            (Severity::Medium, "sent")
+        ]
+    );
     run.stop().await;
 }
 

@@ -1,6 +1,7 @@
 //! The words of a warning: one line a human can act on, the same in the log and in the alert.
 
 use crate::measure::{Measurement, Source, Unit, human_bytes};
+use crate::pass::PassSummary;
 use crate::suggestions::AgentRss;
 
 /// `Memory 91% of 512 MiB container limit (cgroup v2) > 85% — top: sports_analytics 310 MiB`
@@ -28,6 +29,35 @@ pub fn describe(m: &Measurement, threshold: f64, top: &[AgentRss]) -> String {
     }
     if let Some(note) = &m.note {
         line.push_str(&format!(" ({note})"));
+    }
+    line
+}
+
+/// The one line a pass logs in loop mode: `pass 12: Memory 71%, CPU 34%, Disk / 40%; all clear`, or what
+/// is over its threshold and which checks failed — so a quiet log still shows the agent is alive.
+pub fn pass_line(passes: u64, measurements: &[Measurement], summary: &PassSummary) -> String {
+    let readings: Vec<String> = measurements
+        .iter()
+        .map(|m| format!("{} {:.0}%", title(&m.key), m.percent))
+        .collect();
+    let mut line = format!("pass {passes}: {}", readings.join(", "));
+    if readings.is_empty() {
+        line.push_str("no readings");
+    }
+    if summary.all_clear() {
+        line.push_str("; all clear");
+    }
+    if !summary.over_threshold.is_empty() {
+        line.push_str(&format!(
+            "; over threshold: {}",
+            summary.over_threshold.join(", ")
+        ));
+    }
+    if !summary.failed_checks.is_empty() {
+        line.push_str(&format!(
+            "; failed checks: {}",
+            summary.failed_checks.join(", ")
+        ));
     }
     line
 }
@@ -84,5 +114,25 @@ mod tests {
         );
         let disk = measurement("disk:/data", 95.0, 100.0, Unit::Bytes, Source::Filesystem);
         assert_eq!(describe(&disk, 90.0, &[]), "Disk /data 95% of 100 B > 90%");
+    }
+
+    #[test]
+    fn a_pass_is_one_line_of_readings_and_verdict() {
+        let cpu = measurement("cpu", 0.2, 2.0, Unit::Cores, Source::Host);
+        let disk = measurement("disk:/data", 95.0, 100.0, Unit::Bytes, Source::Filesystem);
+        let clear = PassSummary::default();
+        assert_eq!(
+            pass_line(3, std::slice::from_ref(&cpu), &clear),
+            "pass 3: CPU 10%; all clear"
+        );
+        let over = PassSummary {
+            over_threshold: vec!["disk:/data".into()],
+            failed_checks: vec!["env:API_KEY".into()],
+            ..PassSummary::default()
+        };
+        assert_eq!(
+            pass_line(4, &[cpu, disk], &over),
+            "pass 4: CPU 10%, Disk /data 95%; over threshold: disk:/data; failed checks: env:API_KEY"
+        );
     }
 }

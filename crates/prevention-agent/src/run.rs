@@ -4,6 +4,7 @@
 use crate::measure::Sampler;
 use crate::pass::{EnvLookup, PassOptions, PassSummary, Prevention};
 use crate::render_source;
+use crate::report;
 use crate::state_doc::PreventionState;
 use anyhow::Context;
 use healing_core::alert::{AlertHandle, Alerter};
@@ -170,6 +171,11 @@ pub async fn run(
         if options.once {
             break RunOutcome::Once(summary);
         }
+        let state = &agent.state;
+        tracing::info!(
+            "{}",
+            report::pass_line(state.passes, &state.measurements, &summary)
+        );
         tokio::select! {
             () = tokio::time::sleep(interval) => {}
             () = run_token.cancelled() => break RunOutcome::Stopped,

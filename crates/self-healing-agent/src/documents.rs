@@ -191,6 +191,15 @@ pub fn age(at: SystemTime, now: SystemTime) -> Duration {
     now.duration_since(at).unwrap_or(Duration::ZERO)
 }
 
+/// An agent row's `uptime_secs`, when it is a sane number of seconds.
+pub fn uptime(agent: &Value) -> Option<Duration> {
+    agent
+        .get("uptime_secs")
+        .and_then(Value::as_f64)
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -100,10 +100,7 @@ impl Supervisor {
                 .cause
                 .clone()
                 .unwrap_or_else(|| exit_incident(None, None, false));
-            let mut e = self.base_entry(&name, "fix", &cause);
-            e.target = Some(target.clone());
-            e.outcome = Some(label.into());
-            self.push(e);
+            self.settle_fix_entry(&name, &cause, &target, label);
             match &outcome {
                 FixOutcome::Succeeded { .. } | FixOutcome::NotNeeded => {
                     let key = crate::healer::breaker_key(&name, &cause);

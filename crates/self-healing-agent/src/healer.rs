@@ -262,6 +262,15 @@ impl Healer {
             .unwrap_or(BreakerState::Closed)
     }
 
+    /// When an open breaker lets its one trial through (None unless it is open now).
+    pub fn breaker_next_trial(&self, key: &str, now: SystemTime) -> Option<SystemTime> {
+        let breaker = self.state.breakers.get(key)?;
+        if breaker.state(now, &self.cfg.breaker) != BreakerState::Open {
+            return None;
+        }
+        breaker.opened_at()?.checked_add(self.cfg.breaker.cooldown)
+    }
+
     /// Restarts in the last hour.
     pub fn restarts_last_hour(&self, agent: &str, now: SystemTime) -> u32 {
         self.budget(agent).count(now)

@@ -14,16 +14,19 @@
 //! | `/health/self-healing` | the supervisor's two documents |
 //! | `/health/prevention`, `/health/recovery` | the other binaries' documents, `{"status":"not_running"}` when absent |
 //! | `/metrics` | Prometheus text format ([`crate::metrics`]) |
+//! | `/`, `/status/page.json` | the HTML status page and its refresh ([`crate::status_page`]) |
 
 use crate::documents::{Doc, Documents, age, names, time_field};
 use crate::http_access::{self, Access};
 use crate::http_conn::{self, Limits};
 use crate::metrics::{self, HELD_STATUSES};
+use crate::status_page;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
+use healing_core::alert::AlertHandle;
 use healing_core::clock::{SharedClock, system_clock};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -48,6 +51,8 @@ pub struct HttpOptions {
     pub access: Access,
     /// Header and idle timeouts, the connection cap.
     pub limits: Limits,
+    /// The supervisor's alerter, whose latest alerts the status page lists.
+    pub alerts: AlertHandle,
 }
 
 impl HttpOptions {
@@ -64,6 +69,7 @@ impl HttpOptions {
             clock: system_clock(),
             access: Access::Local,
             limits: Limits::default(),
+            alerts: AlertHandle::disabled(),
         }
     }
 }
@@ -100,6 +106,8 @@ pub fn router(options: HttpOptions) -> Router {
         .route("/health/prevention", get(prevention))
         .route("/health/recovery", get(recovery))
         .route("/metrics", get(prometheus))
+        .route("/", get(status_page::page))
+        .route("/status/page.json", get(status_page::body))
         .with_state(Arc::new(options))
         .layer(axum::middleware::from_fn_with_state(
             access,

@@ -10,6 +10,7 @@
 //! | [`forward`] | agent output copied to the supervisor's stdout (Render's log stream), bounded |
 //! | [`follow`] | agents' own log files, followed with `tail -F` semantics |
 //! | [`state_docs`], [`snapshot`] | the state documents and their coalescing writer |
+//! | [`http`], [`status_page`], [`status_cmd`], [`findings`] | the views: endpoints, the HTML page, `status` |
 //!
 //! [`run`] is the whole service; `main.rs` only wires arguments, tracing and signals to it.
 
@@ -19,11 +20,12 @@ pub mod cli;
 pub mod correlation;
 pub mod documents;
 pub mod event;
+pub mod findings;
 pub mod fixing;
 pub mod follow;
 pub mod forward;
 pub mod healer;
-pub mod history_entries;
+pub mod history;
 pub mod http;
 pub mod import_check;
 pub mod http_access;
@@ -40,6 +42,7 @@ pub mod snapshot;
 pub mod spawn;
 pub mod state_docs;
 pub mod status_cmd;
+pub mod status_page;
 pub mod supervisor;
 
 use crate::agent::AgentRt;
@@ -183,7 +186,8 @@ pub async fn run_with_clock(
         alert_stop.clone(),
     );
     let http_stop = CancellationToken::new();
-    let http_task = listener.map(|l| start_http(l, &config, &store, &clock, &http_stop));
+    let http_task =
+        listener.map(|l| start_http(l, &config, &store, &clock, &sup.alerts, &http_stop));
 
     sup.run(&mut rx, &shutdown).await;
     sup.stop_all(&mut rx).await;
@@ -244,6 +248,7 @@ fn start_http(
     config: &healing_core::config::Config,
     store: &Arc<StateStore>,
     clock: &SharedClock,
+    alerts: &AlertHandle,
     stop: &CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     let options = http::HttpOptions {
@@ -257,6 +262,7 @@ fn start_http(
                 http_access::Access::for_listener(addr, std::env::var(http_access::TOKEN_ENV).ok())
             }),
         limits: http_conn::Limits::default(),
+        alerts: alerts.clone(),
     };
     let stop = stop.clone();
     tokio::spawn(async move {
@@ -296,7 +302,9 @@ fn start_agents(sup: &mut Supervisor) {
         match sup.healer.at_boot(&name, now) {
             None => {
                 if sup.spawn_agent(id) {
-                    tracing::info!(agent = %name, pid = ?sup.agents[id].pid, "Started {name}");
+                    // A number, not `Some(…)`: the pid is known once the spawn succeeded.
+                    let pid = sup.agents[id].pid.unwrap_or_default();
+                    tracing::info!(agent = %name, pid, "Started {name} (pid {pid})");
                 }
             }
             Some(decision) => {

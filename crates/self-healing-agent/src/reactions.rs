@@ -68,8 +68,20 @@ impl Supervisor {
         // bookkeeping follows the spawn inside `apply`.
         tracing::warn!(agent = %name, kind = %cause.kind, exit = %code, "⚠️ {name} is stopped");
         self.apply(id, decision, &cause, Some(&plan));
+        // Every exit is one `exit` entry in the history (the status page's timeline draws them):
+        // carrying its incident when the exit itself is the news, else its code and known cause.
         if !seen_while_running || exit.oom_killed {
-            self.note_incident(id, &cause, exit.at);
+            self.note_incident(id, &cause, exit.at, "exit");
+        } else {
+            let exited = format!("exited ({code}) after {}: {}", cause.kind, cause.line);
+            self.record(
+                &name,
+                "exit",
+                Some(cause.kind.to_string()),
+                None,
+                None,
+                &exited,
+            );
         }
         if let Some(reason) = &plan.refused {
             tracing::warn!(agent = %name, action = %plan.proposed, reason = %reason, "fix refused");
@@ -92,7 +104,7 @@ impl Supervisor {
         let now = self.clock.now();
         for inc in incidents {
             self.agents[id].note_run_incident(&inc, now, Some(inc.line_no));
-            self.note_incident(id, &inc, now);
+            self.note_incident(id, &inc, now, "incident");
         }
     }
 
@@ -109,13 +121,20 @@ impl Supervisor {
         } else {
             let now = self.clock.now();
             for inc in incidents {
-                self.note_incident(id, &inc, now);
+                self.note_incident(id, &inc, now, "incident");
             }
         }
     }
 
     /// Records an incident: last_incident, counters, history, alert when it deserves one.
-    fn note_incident(&mut self, id: AgentId, inc: &Incident, at: std::time::SystemTime) {
+    /// `event` names the history entry: `incident` while running, `exit` when the exit is the incident.
+    fn note_incident(
+        &mut self,
+        id: AgentId,
+        inc: &Incident,
+        at: std::time::SystemTime,
+        event: &str,
+    ) {
         let name = self.agents[id].cfg.name.clone();
         self.agents[id].last_incident = Some((inc.clone(), at));
         *self
@@ -125,7 +144,7 @@ impl Supervisor {
             .or_default() += 1;
         self.record(
             &name,
-            "incident",
+            event,
             Some(inc.kind.to_string()),
             None,
             None,
@@ -207,7 +226,9 @@ impl Supervisor {
                     self.agents[id].go(Transition::Prepare);
                     self.start_fix(id, &plan, cause);
                 } else if at <= now {
-                    log_applying(&name, cause);
+                    let after = restart_reason(cause);
+                    tracing::info!(agent = %name, cause = after, severity = %cause.severity,
+                        "Restarting {name} after {after} now (attempt {attempt})");
                     self.restart_now(id, &breaker_key, attempt, trial);
                 } else {
                     let agent = &mut self.agents[id];
@@ -220,9 +241,10 @@ impl Supervisor {
                             trial,
                         },
                     ));
-                    log_applying(&name, cause);
+                    let after = restart_reason(cause);
                     let delay = at.duration_since(now).unwrap_or_default();
-                    tracing::info!(agent = %name, attempt, delay = ?delay, "Restarting {name} in {delay:.1?} (attempt {attempt})");
+                    tracing::info!(agent = %name, attempt, delay = ?delay, cause = after, severity = %cause.severity,
+                        "Restarting {name} after {after} in {delay:.1?} (attempt {attempt})");
                 }
             }
             Decision::Hold {
@@ -370,24 +392,19 @@ impl Supervisor {
         let name = agent.cfg.name.clone();
         tracing::warn!(agent = %name, reason = %reason, "⚠️ {name} is hung: {reason}");
         agent.kill_reason = Some(format!("hung: {reason}"));
+        self.record(&name, "hang", None, None, None, &reason);
         let grace = self.config.self_healing.grace_period;
         tokio::spawn(crate::shutdown::terminate_group(pid, grace));
         self.dirty = true;
     }
 }
 
-/// The name of the fix a plain restart applies: `agent_exit` for an unexplained exit, else the kind
-/// of the diagnosed cause (`memory_error`, `connection_refused_local`, ...).
-pub fn restart_fix_name(cause: &Incident) -> &'static str {
+/// Why a plain restart happens, for its log line: `exit` for an unexplained exit, else the diagnosed
+/// kind (`memory_error`, ...). A restart is logged as a restart; only a real fix (an install, a created
+/// path) is logged as "Applying fix" (in `start_fix`).
+pub fn restart_reason(cause: &Incident) -> &'static str {
     match cause.kind {
-        ErrorKind::ProcessExit => "agent_exit",
+        ErrorKind::ProcessExit => "exit",
         kind => kind.as_str(),
     }
-}
-
-/// `Applying fix 'agent_exit' for sports_analytics (severity: high)`.
-fn log_applying(name: &str, cause: &Incident) {
-    let fix = restart_fix_name(cause);
-    tracing::info!(agent = %name, fix, severity = %cause.severity,
-        "Applying fix '{fix}' for {name} (severity: {})", cause.severity);
 }

@@ -51,6 +51,7 @@ impl Supervisor {
                         .and_then(|s| now.duration_since(s).ok())
                         .map(|d| d.as_secs_f64()),
                     restarts_last_hour: self.healer.restarts_last_hour(name, now),
+                    restart_budget: self.config.restart.max_per_hour,
                     last_exit: a.last_exit.as_ref().map(|e| LastExit {
                         code: e.code,
                         signal: e.signal,
@@ -66,6 +67,7 @@ impl Supervisor {
                     }),
                     next_retry_at: a.wake.as_ref().map(|w| rfc3339(w.0)),
                     breaker: breaker_name(self.healer.breaker_state(&key, now)),
+                    breaker_next_trial_at: self.healer.breaker_next_trial(&key, now).map(rfc3339),
                 },
             );
         }

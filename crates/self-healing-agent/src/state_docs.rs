@@ -42,10 +42,14 @@ pub struct AgentStatus {
     pub started_at: Option<String>,
     pub uptime_secs: Option<f64>,
     pub restarts_last_hour: u32,
+    /// `restart.max_per_hour`, so a view can show the hour's restarts against it.
+    pub restart_budget: u32,
     pub last_exit: Option<LastExit>,
     pub last_incident: Option<LastIncident>,
     pub next_retry_at: Option<String>,
     pub breaker: &'static str,
+    /// While the breaker is open: when it lets one trial restart through.
+    pub breaker_next_trial_at: Option<String>,
 }
 
 /// How the last process ended.

@@ -2,18 +2,20 @@
 //!
 //! Meant for a human on a shell (Render's, or the demo's): it answers "what is running, what was fixed,
 //! what is held and why" without a browser or `jq`. It only reads, so it works next to a running
-//! supervisor and after it stopped. The other binaries' documents are read as free-form JSON (their
-//! shapes belong to them) and summarised: times, counts and the names of what they warn about.
+//! supervisor and after it stopped — and then says so first, instead of promising retries nobody will
+//! make. The other binaries' documents are shown as their findings ([`crate::findings`]).
 
-mod format;
+mod binaries;
+pub(crate) mod format;
 
-use crate::documents::{Doc, Documents, names, parse_time};
+use crate::documents::{Doc, Documents, age, names, parse_time, time_field, uptime};
+use crate::http::DEFAULT_STALE_AFTER;
 use crate::metrics::HELD_STATUSES;
-use format::{MAX_CELL, ago, cell, human, row, table, text, words};
+use format::{ago, cell, human, row, table, text};
 use serde_json::{Map, Value};
 use std::io::Write;
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 /// Fix events shown, newest first.
 const RECENT_FIXES: usize = 10;
@@ -51,9 +53,17 @@ pub fn run_docs(docs: &Documents, now: SystemTime, out: &mut dyn Write) -> anyho
         }
         let status = find(&statuses, instance);
         let state = find(&states, instance);
+        let stale = status.value().and_then(stale_since(now));
+        if let Some(seen) = &stale {
+            writeln!(
+                out,
+                "supervisor not running; last seen {seen} ago ({} is stale: below is its last word)",
+                names::AGENT_STATUS
+            )?;
+        }
         supervisor_line(&status, &state, now, out)?;
         if let Some(status) = status.value() {
-            agents_table(status, now, out)?;
+            agents_table(status, stale.is_some(), now, out)?;
         }
         if let Some(state) = state.value() {
             breakers_table(state, now, out)?;
@@ -61,19 +71,16 @@ pub fn run_docs(docs: &Documents, now: SystemTime, out: &mut dyn Write) -> anyho
             counters_line(state, out)?;
         }
     }
-    for (binary, name) in [
-        ("prevention-agent", names::PREVENTION),
-        ("auto-recovery", names::RECOVERY),
-    ] {
-        writeln!(out)?;
-        let line = match docs.read_service(name) {
-            Doc::Missing => format!("{binary}: not running (no {name})"),
-            Doc::Corrupt(e) => format!("{binary}: unreadable: {}", cell(&e)),
-            Doc::Loaded(doc) => format!("{binary}: {}", summarise(&doc, now)),
-        };
-        writeln!(out, "{line}")?;
+    binaries::print(docs, now, out)
+}
+
+/// How long ago the supervisor last wrote its status, when that is too long ago to believe it runs.
+fn stale_since(now: SystemTime) -> impl Fn(&Value) -> Option<String> {
+    move |status| {
+        let written = time_field(status, "written_at")?;
+        let seen = age(written, now);
+        (seen > DEFAULT_STALE_AFTER).then(|| human(seen))
     }
-    Ok(())
 }
 
 fn supervisor_line(
@@ -117,7 +124,13 @@ fn supervisor_line(
     Ok(())
 }
 
-fn agents_table(status: &Value, now: SystemTime, out: &mut dyn Write) -> anyhow::Result<()> {
+/// `stale`: the supervisor is not running, so no retry is promised.
+fn agents_table(
+    status: &Value,
+    stale: bool,
+    now: SystemTime,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let Some(agents) = status.get("agents").and_then(Value::as_object) else {
         return Ok(());
     };
@@ -144,11 +157,7 @@ fn agents_table(status: &Value, now: SystemTime, out: &mut dyn Write) -> anyhow:
         } else {
             "unhealthy"
         };
-        let uptime = a
-            .get("uptime_secs")
-            .and_then(Value::as_f64)
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map_or("-".into(), |s| human(Duration::from_secs_f64(s)));
+        let uptime = uptime(a).map_or("-".into(), human);
         let incident = a
             .get("last_incident")
             .filter(|v| v.is_object())
@@ -159,6 +168,7 @@ fn agents_table(status: &Value, now: SystemTime, out: &mut dyn Write) -> anyhow:
             .get("next_retry_at")
             .and_then(Value::as_str)
             .and_then(parse_time)
+            .filter(|_| !stale)
         {
             Some(t) => match t.duration_since(now) {
                 Ok(d) => format!("in {}", human(d)),
@@ -214,10 +224,23 @@ fn fixes_table(state: &Value, now: SystemTime, out: &mut dyn Write) -> anyhow::R
     let Some(history) = state.get("history").and_then(Value::as_array) else {
         return Ok(());
     };
+    // Newest first, each fix once: a `pending` entry that a later outcome for the same agent settled
+    // (documents written before fixes were settled in place) is not shown again.
+    let mut settled = std::collections::BTreeSet::new();
     let fixes: Vec<&Value> = history
         .iter()
         .rev()
         .filter(|e| e.get("event").and_then(Value::as_str) == Some("fix"))
+        .filter(|e| {
+            let agent = e.get("agent").and_then(Value::as_str).unwrap_or("");
+            match e.get("outcome").and_then(Value::as_str) {
+                Some("pending") => !settled.contains(agent),
+                _ => {
+                    settled.insert(agent.to_string());
+                    true
+                }
+            }
+        })
         .take(RECENT_FIXES)
         .collect();
     writeln!(out)?;
@@ -271,68 +294,6 @@ fn counters_line(state: &Value, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One line about a document of unknown shape: its times as ages, its collections as counts, and for
-/// warnings/findings the names of what they are about.
-fn summarise(doc: &Value, now: SystemTime) -> String {
-    let Some(map) = doc.as_object() else {
-        return "not a JSON object".into();
-    };
-    let mut parts = Vec::new();
-    for (key, value) in map {
-        if matches!(key.as_str(), "schema_version" | "writer") {
-            continue;
-        }
-        let part = match value {
-            Value::String(s) if parse_time(s).is_some() => {
-                let name = key.strip_suffix("_at").unwrap_or(key);
-                format!("{} {}", words(name), ago(doc, key, now))
-            }
-            Value::Array(items) => with_labels(key, items.len(), items.iter().filter_map(label)),
-            Value::Object(items) => with_labels(key, items.len(), items.keys().map(|k| cell(k))),
-            Value::String(s) if s.chars().count() <= MAX_CELL => {
-                format!("{}: {}", words(key), cell(s))
-            }
-            Value::Bool(_) | Value::Number(_) => format!("{}: {value}", words(key)),
-            _ => continue,
-        };
-        parts.push(part);
-    }
-    if parts.is_empty() {
-        "running (empty document)".into()
-    } else {
-        parts.join("; ")
-    }
-}
-
-fn with_labels(key: &str, count: usize, labels: impl Iterator<Item = String>) -> String {
-    let interesting = [
-        "warn", "finding", "problem", "issue", "alert", "fail", "missing",
-    ]
-    .iter()
-    .any(|w| key.contains(w));
-    let labels: Vec<String> = if interesting {
-        labels.take(5).collect()
-    } else {
-        Vec::new()
-    };
-    if labels.is_empty() {
-        format!("{}: {count}", words(key))
-    } else {
-        let more = if count > labels.len() { ", …" } else { "" };
-        format!("{}: {count} ({}{more})", words(key), labels.join(", "))
-    }
-}
-
-fn label(item: &Value) -> Option<String> {
-    if let Some(s) = item.as_str() {
-        return Some(cell(s));
-    }
-    ["kind", "name", "check", "key", "service", "id"]
-        .iter()
-        .find_map(|k| item.get(*k).and_then(Value::as_str))
-        .map(cell)
-}
-
 fn is_healthy(agent: &Value) -> bool {
     agent.get("healthy").and_then(Value::as_bool) == Some(true)
 }
@@ -353,23 +314,5 @@ fn last_exit(exit: Option<&Value>) -> String {
         (Some(code), _) => format!("code {code}"),
         (None, Some(sig)) => format!("signal {sig}"),
         (None, None) => "?".into(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn unknown_documents_summarise_times_counts_and_warning_names() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_660);
-        let doc = json!({"schema_version": 1, "last_pass_at": "2026-01-01T00:00:00Z",
-            "active_warnings": [{"kind": "memory"}, {"kind": "disk"}], "checks": {"a": 1}, "healthy": false});
-        let line = summarise(&doc, now);
-        assert!(line.contains("last pass 1m00s ago"), "{line}");
-        assert!(line.contains("active warnings: 2 (memory, disk)"), "{line}");
-        assert!(line.contains("checks: 1"), "{line}");
-        assert!(line.contains("healthy: false"), "{line}");
     }
 }

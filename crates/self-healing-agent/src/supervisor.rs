@@ -11,7 +11,7 @@ use crate::healer::Healer;
 use crate::log_writer::LogWriter;
 use crate::oom::OomWatch;
 use crate::output::{Capture, attach};
-use crate::state_docs::{Counters, HistoryEntry, Snapshot, rfc3339};
+use crate::state_docs::{Counters, HistoryEntry, Snapshot};
 use healing_core::alert::{Alert, AlertHandle};
 use healing_core::catalogue::Catalogue;
 use healing_core::clock::SharedClock;
@@ -163,34 +163,6 @@ impl Supervisor {
                 self.dirty = true;
                 false
             }
-        }
-    }
-
-    /// Appends to the bounded history.
-    pub fn record(
-        &mut self,
-        agent: &str,
-        event: &str,
-        kind: Option<String>,
-        action: Option<String>,
-        target: Option<String>,
-        message: &str,
-    ) {
-        self.history.push_back(HistoryEntry {
-            at: rfc3339(self.clock.now()),
-            agent: agent.to_string(),
-            event: event.to_string(),
-            kind,
-            action,
-            target,
-            refused: None,
-            outcome: None,
-            message: message.to_string(),
-            fingerprint: None,
-        });
-        let limit = self.config.self_healing.history_limit.max(1);
-        while self.history.len() > limit {
-            self.history.pop_front();
         }
     }
 

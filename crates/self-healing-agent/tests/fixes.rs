@@ -72,6 +72,19 @@ async fn a_missing_module_is_installed_once_and_the_agents_become_healthy() {
     );
     let log = std::fs::read_to_string(p.path().join("state/logs/a.log")).unwrap();
     assert!(log.contains("ModuleNotFoundError") && log.contains("fancylib loaded"));
+    // Each agent's fix is one history entry with its action and final outcome (no "pending" twin).
+    let state = p.state("self_healing_state.json").unwrap();
+    for name in ["a", "b"] {
+        let fixes: Vec<_> = state["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["event"] == "fix" && e["agent"] == name)
+            .collect();
+        assert_eq!(fixes.len(), 1, "{name}: {fixes:?}");
+        assert_eq!(fixes[0]["action"], "install_package", "{name}: {fixes:?}");
+        assert_eq!(fixes[0]["outcome"], "succeeded", "{name}: {fixes:?}");
+    }
 }
 
 /// Fails with the words of a missing module although `fancylib` imports (a stale submodule path, a

@@ -120,9 +120,13 @@ async fn the_log_tells_the_story_in_the_documented_words() {
     assert!(sup.stop().success());
     let log = log();
     assert!(told, "{log}");
+    assert!(
+        !log.contains("Applying fix"),
+        "a plain restart is not a fix: {log}"
+    );
     let expected = [
         "⚠️ sports_analytics is stopped",
-        "Applying fix 'agent_exit' for sports_analytics (severity: ",
+        "Restarting sports_analytics after exit in ",
         "Restarted sports_analytics (attempt 1)",
     ];
     let mut from = 0;

@@ -62,8 +62,17 @@ fn shows_agents_breakers_recent_fixes_and_the_other_binaries() {
     write(
         dir.path(),
         "prevention_state.json",
-        json!({"schema_version": 1,
-        "last_pass_at": "2026-01-01T00:00:40Z", "active_warnings": [{"kind": "memory"}]}),
+        json!({"schema_version": 1, "written_at": "2026-01-01T00:00:40Z",
+        "last_pass_at": "2026-01-01T00:00:40Z",
+        "measurements": [{"key": "memory", "percent": 91.2, "used": 489_000_000.0, "limit": 536_870_912.0,
+                          "unit": "bytes", "source": "cgroup_v2"},
+                         {"key": "cpu", "percent": 12.0, "used": 0.06, "limit": 0.5, "unit": "cores",
+                          "source": "cgroup_v2"}],
+        "warnings": {"memory": {"active": true, "percent": 91.2, "threshold": 85.0},
+                     "cpu": {"active": false, "percent": 12.0, "threshold": 90.0}},
+        "checks": [{"name": "dependency:numpy", "outcome": "warning",
+                    "message": "numpy 1.26.4 installed, requirements.txt wants >=2.0"}],
+        "suggestions": {"memory": [{"agent": "a"}, {"agent": "b"}]}}),
     );
 
     let text = status_of(dir.path());
@@ -115,10 +124,28 @@ fn shows_agents_breakers_recent_fixes_and_the_other_binaries() {
     );
 
     assert!(text.contains("fixes: refused=1 succeeded=1"), "{text}");
+    // Findings, not field counts: each reading against its threshold, the warning, the dependency.
     let prevention = line_with(&text, "prevention-agent:");
     assert!(
-        prevention.contains("active warnings: 1 (memory)")
-            && prevention.contains("last pass 1m00s ago")
+        prevention.contains("last pass 1m00s ago") && prevention.contains("1 warning"),
+        "{prevention}"
+    );
+    assert!(!text.contains("suggestions: 2"), "{text}");
+    let memory: Vec<&str> = line_with(&text, "memory").split_whitespace().collect();
+    assert_eq!(
+        memory,
+        [
+            "memory", "91%", "466", "MiB", "of", "512", "MiB", "warns", "at", "85%", "WARNING"
+        ]
+    );
+    assert!(
+        line_with(&text, "cpu").contains("0.06 of 0.50 cores"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning: memory at 91% (threshold 85%)")
+            && text.contains("dependency: dependency:numpy warning: numpy 1.26.4 installed, requirements.txt wants >=2.0"),
+        "{text}"
     );
     assert!(
         text.contains("auto-recovery: not running (no render_recovery_state.json)"),
@@ -145,12 +172,67 @@ fn corrupt_documents_are_reported_and_the_rest_still_shows() {
     write(
         dir.path(),
         "render_recovery_state.json",
-        json!({"services": {"api": {"up": true}}}),
+        json!({"services": {"api": {"healthy": true, "status": 200, "latency_ms": 84}}}),
     );
     let text = status_of(dir.path());
     assert!(
         text.contains("self-healing-agent: unreadable: agent_status.json: not valid JSON"),
         "{text}"
     );
-    assert!(text.contains("auto-recovery: services: 1"), "{text}");
+    let api: Vec<&str> = line_with(&text, "api").split_whitespace().collect();
+    assert_eq!(
+        &api[..6],
+        ["api", "healthy", "HTTP", "200", "in", "84"],
+        "{text}"
+    );
+}
+
+#[test]
+fn a_stopped_supervisor_is_said_first_and_promises_no_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    // Written 10 minutes before "now", with a retry that was due in the future back then.
+    write(
+        dir.path(),
+        "agent_status.json",
+        json!({"written_at": "2025-12-31T23:51:40Z", "agents": {
+            "flaky": {"status": "backoff", "healthy": false, "next_retry_at": "2026-01-01T00:05:00Z"}}}),
+    );
+    write(
+        dir.path(),
+        "prevention_state.json",
+        json!({"written_at": "2025-12-31T22:00:00Z", "last_pass_at": "2025-12-31T22:00:00Z"}),
+    );
+    let text = status_of(dir.path());
+    let first = text.lines().nth(1).unwrap_or_default();
+    assert!(
+        first.starts_with("supervisor not running; last seen 10m00s ago"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("in 3m20s"),
+        "a retry nobody will make: {text}"
+    );
+    let flaky: Vec<&str> = line_with(&text, "flaky").split_whitespace().collect();
+    assert_eq!(flaky.last(), Some(&"-"), "{text}");
+    assert!(
+        line_with(&text, "prevention-agent:").contains("STALE (written 2h01m ago)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_fix_and_its_pending_start_show_as_one_row_with_its_action() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "self_healing_state.json",
+        json!({"history": [
+            {"at": "2026-01-01T00:00:10Z", "agent": "news", "event": "fix", "kind": "module_not_found",
+             "action": "install_package", "target": "sparkline==1.0", "outcome": "pending"},
+            {"at": "2026-01-01T00:00:12Z", "agent": "news", "event": "fix", "kind": "module_not_found",
+             "target": "sparkline==1.0", "outcome": "succeeded"}]}),
+    );
+    let text = status_of(dir.path());
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains("sparkline")).collect();
+    assert_eq!(rows.len(), 1, "{text}");
 }

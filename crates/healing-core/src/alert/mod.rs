@@ -206,6 +206,29 @@ pub struct AlertStats {
     pub outbox_pending: usize,
     /// The last delivery error, secret-free.
     pub last_error: Option<String>,
+    /// What became of the latest alerts, oldest first, at most [`RECENT_ALERTS_KEPT`] (the status page
+    /// shows whether each was sent).
+    pub recent: std::collections::VecDeque<AlertRecord>,
+}
+
+/// Alerts remembered in [`AlertStats::recent`].
+pub const RECENT_ALERTS_KEPT: usize = 20;
+
+/// One alert and what the worker did with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertRecord {
+    /// When the worker handled it.
+    pub at: std::time::SystemTime,
+    /// Its severity.
+    pub severity: Severity,
+    /// The agent concerned, if any.
+    pub agent: Option<String>,
+    /// Its one-line title.
+    pub title: String,
+    /// `sent`, `outbox` (failed, will be retried), `rejected`, `duplicate`, `below_threshold` or `no_sink`.
+    pub outcome: &'static str,
+    /// The sink, for `sent`, `outbox` and `rejected`.
+    pub sink: Option<SinkKind>,
 }
 
 enum Command {

@@ -5,7 +5,10 @@ use super::format::{Style, render};
 use super::outbox::Outbox;
 use super::telegram::TelegramSink;
 use super::webhook::WebhookSink;
-use super::{Alert, AlertError, AlertOptions, AlertSinks, AlertStats, Command, SinkKind, lock};
+use super::{
+    Alert, AlertError, AlertOptions, AlertRecord, AlertSinks, AlertStats, Command,
+    RECENT_ALERTS_KEPT, SinkKind, lock,
+};
 use crate::clock::SharedClock;
 use crate::config::AlertsConfig;
 use crate::kind::Severity;
@@ -151,18 +154,21 @@ impl Worker {
     fn admit(&mut self, alert: &Alert) -> bool {
         if alert.severity < self.min_severity {
             lock(&self.stats).below_threshold += 1;
+            self.note(alert, "below_threshold", None);
             tracing::info!(key = alert.key, severity = %alert.severity, title = alert.title,
                 outcome = "below_threshold", "alert recorded, not sent");
             return false;
         }
         if !self.dedup.admit(&alert.key, self.clock.now()) {
             lock(&self.stats).duplicates += 1;
+            self.note(alert, "duplicate", None);
             tracing::info!(key = alert.key, severity = %alert.severity,
                 outcome = "duplicate", "alert dropped as duplicate within the dedup window");
             return false;
         }
         if self.sinks.is_empty() {
             lock(&self.stats).no_sink += 1;
+            self.note(alert, "no_sink", None);
             tracing::warn!(key = alert.key, severity = %alert.severity, title = alert.title,
                 outcome = "no_sink", "alert (no sink configured)");
             return false;
@@ -179,6 +185,7 @@ impl Worker {
             match self.deliver(i, &alert, shutdown).await {
                 Ok(()) => {
                     lock(&self.stats).sent += 1;
+                    self.note(&alert, "sent", Some(kind));
                     tracing::info!(source = self.source, key = alert.key, severity = %alert.severity,
                         sink = %kind, title = alert.title, outcome = "sent", "alert sent");
                 }
@@ -187,11 +194,28 @@ impl Worker {
         }
     }
 
+    /// Remembers what became of `alert` for the status views (bounded).
+    fn note(&self, alert: &Alert, outcome: &'static str, sink: Option<SinkKind>) {
+        let mut stats = lock(&self.stats);
+        if stats.recent.len() >= RECENT_ALERTS_KEPT {
+            stats.recent.pop_front();
+        }
+        stats.recent.push_back(AlertRecord {
+            at: self.clock.now(),
+            severity: alert.severity,
+            agent: alert.agent.clone(),
+            title: alert.title.clone(),
+            outcome,
+            sink,
+        });
+    }
+
     fn failed(&mut self, alert: Alert, kind: SinkKind, error: AlertError) {
         let text = error.to_string();
         lock(&self.stats).last_error = Some(text.clone());
         if let AlertError::Rejected { .. } = error {
             lock(&self.stats).rejected += 1;
+            self.note(&alert, "rejected", Some(kind));
             tracing::error!(key = alert.key, sink = %kind, error = %text, outcome = "rejected",
                 "alert rejected by the server; not retried");
             return;
@@ -199,6 +223,7 @@ impl Worker {
         tracing::warn!(source = self.source, key = alert.key, sink = %kind, error = %text, outcome = "outbox",
             "alert not delivered; kept in the outbox");
         lock(&self.stats).failed += 1;
+        self.note(&alert, "outbox", Some(kind));
         self.park(alert, kind, text);
         self.outbox.persist();
         self.update_pending();

@@ -17,7 +17,7 @@ pub(super) fn ago(doc: &Value, key: &str, now: SystemTime) -> String {
 }
 
 /// A duration the way people read it on a status screen: the two largest units.
-pub(super) fn human(d: Duration) -> String {
+pub(crate) fn human(d: Duration) -> String {
     let s = d.as_secs();
     match s {
         0..60 => format!("{s}s"),
@@ -35,18 +35,19 @@ pub(super) fn text(v: Option<&Value>) -> String {
     }
 }
 
-pub(super) fn words(key: &str) -> String {
-    cell(&key.replace('_', " "))
-}
-
 /// Printable, single-line, at most [`MAX_CELL`] characters.
 pub(super) fn cell(s: &str) -> String {
+    clip(s, MAX_CELL)
+}
+
+/// Printable, single-line, at most `max` characters (a finding on a line of its own gets more room).
+pub(super) fn clip(s: &str, max: usize) -> String {
     let mut out: String = s
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_CELL)
+        .take(max)
         .collect();
-    if s.chars().count() > MAX_CELL {
+    if s.chars().count() > max {
         out.pop();
         out.push('…');
     }

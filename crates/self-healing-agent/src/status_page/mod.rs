@@ -1,0 +1,166 @@
+//! `GET /`: the status page — agents, their last 24 hours, the other binaries' findings and the latest
+//! alerts, as one server-rendered HTML page.
+//!
+//! It is built from the same documents the JSON endpoints serve, read fresh per request, so it never
+//! disagrees with `/health` or `status`. The CSS and the few lines of script are compiled into the binary:
+//! no CDN, no build step, nothing fetched from the internet. Without script the page reloads itself
+//! (`<meta refresh>` inside `<noscript>`); with script it swaps in a fresh body from `/status/page.json`
+//! every few seconds and offers the control buttons (which need the operator's bearer token).
+//!
+//! Everything taken from a document passes [`shown`] — redacted, then HTML-escaped — exactly once, so a
+//! log line carrying `<script>` or a URL with a token in it is shown as harmless text.
+
+mod agents;
+mod findings;
+mod render;
+mod timeline;
+
+use crate::documents::{Doc, names};
+use crate::http::HttpOptions;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Json, Response};
+use healing_core::alert::AlertRecord;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Seconds between refreshes (the script's fetch and the no-script `<meta refresh>`).
+pub const REFRESH_SECS: u64 = 5;
+
+/// Everything one rendering of the page reads.
+#[derive(Debug, Clone)]
+pub struct PageData {
+    /// The moment the page describes (ages and the timeline's right edge).
+    pub now: SystemTime,
+    /// One entry per live supervisor instance (one outside the Key Value layout).
+    pub instances: Vec<Instance>,
+    /// `prevention_state.json`.
+    pub prevention: Doc,
+    /// `render_recovery_state.json`.
+    pub recovery: Doc,
+    /// This supervisor's latest alerts, oldest first.
+    pub alerts: Vec<AlertRecord>,
+    /// `agent_status.json` older than this is marked stale.
+    pub stale_after: std::time::Duration,
+}
+
+/// One supervisor instance's two documents.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// The instance id (the hostname or `RENDER_INSTANCE_ID`).
+    pub id: String,
+    /// `agent_status.json`.
+    pub status: Doc,
+    /// `self_healing_state.json`.
+    pub state: Doc,
+}
+
+impl PageData {
+    /// Reads every document the page shows, off the async threads.
+    pub async fn gather(ctx: &HttpOptions) -> PageData {
+        let statuses = ctx.docs.read_instances_async(names::AGENT_STATUS).await;
+        let mut states = ctx.docs.read_instances_async(names::SELF_HEALING).await;
+        let mut instances: Vec<Instance> = statuses
+            .into_iter()
+            .map(|(id, status)| {
+                let state = states
+                    .iter()
+                    .position(|(i, _)| *i == id)
+                    .map_or(Doc::Missing, |at| states.swap_remove(at).1);
+                Instance { id, status, state }
+            })
+            .collect();
+        instances.extend(states.into_iter().map(|(id, state)| Instance {
+            id,
+            status: Doc::Missing,
+            state,
+        }));
+        instances.sort_by(|a, b| a.id.cmp(&b.id));
+        PageData {
+            now: ctx.clock.now(),
+            instances,
+            prevention: ctx.docs.read_service_async(names::PREVENTION).await,
+            recovery: ctx.docs.read_service_async(names::RECOVERY).await,
+            alerts: ctx.alerts.stats().recent.into(),
+            stale_after: ctx.stale_after,
+        }
+    }
+}
+
+/// The page loads nothing from anywhere (the proof that it works offline), talks only to its own
+/// server, and cannot be framed by another site (the control buttons must not be clickjacked).
+const POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
+    connect-src 'self'; img-src 'self' data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'";
+
+/// `GET /`: the whole page.
+pub async fn page(State(ctx): State<Arc<HttpOptions>>) -> Response {
+    let data = PageData::gather(&ctx).await;
+    (
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_SECURITY_POLICY, POLICY),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        Html(render::page(&data)),
+    )
+        .into_response()
+}
+
+/// `GET /status/page.json`: the page's body, for the script's refresh.
+pub async fn body(State(ctx): State<Arc<HttpOptions>>) -> Response {
+    let data = PageData::gather(&ctx).await;
+    let html = render::body(&data);
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({ "html": html, "refresh_secs": REFRESH_SECS })),
+    )
+        .into_response()
+}
+
+/// The one way document text reaches the page: redacted, then HTML-escaped (text and attribute safe).
+pub fn shown(text: &str) -> String {
+    escape(&redact(text))
+}
+
+/// Masks secrets in free text: every URL-like word goes through the shared URL redactor.
+fn redact(text: &str) -> String {
+    if !text.contains("://") {
+        return text.to_string();
+    }
+    text.split(' ')
+        .map(|word| {
+            if word.contains("://") {
+                healing_core::redact::redact_url(word)
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// HTML escaping for text and quoted attribute values: the alerts' markup escaping (`&`, `<`, `>`) plus
+/// both quotes; control characters (a terminal's colour codes in a log line) become spaces.
+fn escape(text: &str) -> String {
+    healing_core::alert::escape(text)
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+        .replace(|c: char| c.is_control() && c != '\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_and_secrets_in_document_text_are_shown_as_harmless_text() {
+        let line =
+            r#"<script>alert("x")</script> posting to https://api.telegram.org/bot123:SECRET/send"#;
+        let out = shown(line);
+        assert!(!out.contains('<') && !out.contains('"'), "{out}");
+        assert!(out.contains("&lt;script&gt;"), "{out}");
+        assert!(!out.contains("SECRET"), "{out}");
+        assert!(out.contains("bot***"), "{out}");
+    }
+}
