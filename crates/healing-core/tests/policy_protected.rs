@@ -21,6 +21,7 @@ fn missing(path: &str) -> Incident {
         severity: Severity::High,
         action: ActionKind::CreatePath,
         pattern: "file_not_found".into(),
+        fingerprint: String::new(),
         line_no: 1,
         line: format!("FileNotFoundError: [Errno 2] No such file or directory: '{path}'"),
         detail: Detail {

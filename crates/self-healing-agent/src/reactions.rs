@@ -116,7 +116,7 @@ impl Supervisor {
             let now = self.clock.now();
             for inc in incidents {
                 self.agents[id].note_run_incident(&inc, now, None);
-                self.note_incident(id, &inc, now);
+                self.note_incident(id, &inc, now, "incident");
             }
         } else {
             let now = self.clock.now();
