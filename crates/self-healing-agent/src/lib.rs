@@ -7,6 +7,7 @@
 //! | [`supervisor`], [`reactions`], [`fixing`], [`shutdown`], [`probe`] | the event loop and what it does with events |
 //! | [`healer`], [`correlation`], [`agent_state`] | the pure decisions: backoff, budget, breaker, correlation, lifecycle |
 //! | [`spawn`], [`output`], [`log_writer`], [`oom`] | processes: spawning, capture, exit and OOM detection |
+//! | [`lifetime`], [`proc_tree`] | no agent outlives the supervisor: death signal, subreaper, leftovers |
 //! | [`follow`] | agents' own log files, followed with `tail -F` semantics |
 //! | [`state_docs`], [`snapshot`] | the state documents and their coalescing writer |
 //!
@@ -22,11 +23,13 @@ pub mod fixing;
 pub mod follow;
 pub mod healer;
 pub mod http;
+pub mod lifetime;
 pub mod log_writer;
 pub mod metrics;
 pub mod oom;
 pub mod output;
 pub mod probe;
+pub mod proc_tree;
 pub mod reactions;
 pub mod scan;
 pub mod shutdown;
@@ -78,6 +81,11 @@ pub async fn run_with_clock(
     let (store, guard) = open_state(&config, SOURCE, clock.clone())
         .context("cannot take the state for self-healing-agent")?;
     tracing::info!(state = %store.describe(), "state opened");
+    lifetime::become_subreaper();
+    let reaper_stop = CancellationToken::new();
+    let reaper = lifetime::spawn_reaper(Arc::new(spawn::is_own), reaper_stop.clone());
+    let leftovers = store.read_raw(docs::AGENT_STATUS);
+    lifetime::stop_leftovers(leftovers.as_ref(), config.self_healing.grace_period).await;
     let (previous, corrupt) = match store.read::<SelfHealingDoc>(docs::SELF_HEALING) {
         ReadOutcome::Loaded(doc) => (doc, None),
         ReadOutcome::Missing => (SelfHealingDoc::default(), None),
@@ -199,6 +207,8 @@ pub async fn run_with_clock(
     if let Some(task) = store_watch {
         task.abort();
     }
+    reaper_stop.cancel();
+    let _ = reaper.await;
     drop(store);
     drop(guard);
     tracing::info!("self-healing-agent stopped");

@@ -75,6 +75,7 @@ pub fn attach(mut child: Child, cap: Capture) {
         let at = cap.clock.now();
         // Leftover grandchildren of a dead agent are orphans: end them with their group.
         if let Some(pid) = pid {
+            crate::spawn::forget(pid);
             signal_group(pid, Signal::KILL);
         }
         let _ = tokio::time::timeout(DRAIN_GRACE, async {

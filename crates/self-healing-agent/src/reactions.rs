@@ -29,6 +29,7 @@ impl Supervisor {
             agent.note_run_incident(inc);
         }
         agent.pid = None;
+        agent.pid_start_ticks = None;
         agent.go(Transition::Exited);
         agent.last_exit = Some(exit.clone());
         let seen_while_running = agent
@@ -51,6 +52,9 @@ impl Supervisor {
             return;
         }
         let name = self.agents[id].cfg.name.clone();
+        // What the previous run started outside its process group (setsid) goes with it.
+        let live: Vec<u32> = self.agents.iter().filter_map(|a| a.pid).collect();
+        crate::lifetime::stop_orphans_of(&name, &live, self.config.self_healing.grace_period);
         let plan = self.policy.plan(&cause, &self.agents[id].cfg.cwd);
         let refused = plan.refused.is_some();
         let decision = self.healer.on_exit(&name, &cause, refused, exit.at);

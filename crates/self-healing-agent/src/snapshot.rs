@@ -44,6 +44,7 @@ impl Supervisor {
                     status: a.life.as_str(),
                     healthy: a.healthy(),
                     pid: a.pid,
+                    pid_start_ticks: a.pid_start_ticks.filter(|_| a.pid.is_some()),
                     started_at: a.started_at.filter(|_| a.pid.is_some()).map(rfc3339),
                     uptime_secs: a
                         .started_at

@@ -39,6 +39,8 @@ pub struct AgentStatus {
     pub status: &'static str,
     pub healthy: bool,
     pub pid: Option<u32>,
+    /// The pid's start time (`/proc/<pid>/stat` field 22), to recognise it after a crash.
+    pub pid_start_ticks: Option<u64>,
     pub started_at: Option<String>,
     pub uptime_secs: Option<f64>,
     pub restarts_last_hour: u32,

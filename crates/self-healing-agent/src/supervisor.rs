@@ -93,6 +93,7 @@ impl Supervisor {
             Ok(child) => {
                 agent.generation += 1;
                 agent.pid = child.id();
+                agent.pid_start_ticks = agent.pid.and_then(crate::proc_tree::start_ticks);
                 agent.started_at = Some(now);
                 agent.run_cause = None;
                 agent.kill_reason = None;
