@@ -217,13 +217,19 @@ impl Healer {
         self.admit(agent, key, Treatment::Restart, now)
     }
 
-    /// The agent was respawned by a restart decision.
-    pub fn on_restarted(&mut self, agent: &str, breaker_key: &str, now: SystemTime) {
+    /// Counts a start against the agent's hourly budget. Called before the spawn (and persisted by
+    /// the caller before it), so no start escapes the count however the supervisor dies.
+    pub fn count_start(&mut self, agent: &str, now: SystemTime) {
         self.state
             .restart_windows
             .entry(agent.to_string())
             .or_default()
             .record(now);
+    }
+
+    /// The agent was respawned by a restart decision (its start was counted by
+    /// [`Healer::count_start`]).
+    pub fn on_restarted(&mut self, agent: &str, breaker_key: &str, now: SystemTime) {
         self.in_flight.insert(
             agent.to_string(),
             InFlight {

@@ -59,6 +59,7 @@ fn crash_loop(h: &mut Healer, clock: &ManualClock, cause: &Incident, n: usize) -
         } = d
         {
             clock.set(at);
+            h.count_start("a", clock.now());
             h.on_restarted("a", breaker_key, clock.now());
             clock.advance(Duration::from_millis(100));
         }
@@ -100,6 +101,7 @@ fn the_first_restart_waits_the_initial_delay_and_doubles_after_each_failed_attem
         panic!("{d:?}")
     };
     assert_eq!(at, t0 + Duration::from_secs(1));
+    h.count_start("a", at);
     h.on_restarted("a", "agent:a", at);
     let t1 = at + Duration::from_millis(10);
     let Decision::Restart { at, .. } = h.on_exit("a", &incident(ErrorKind::ProcessExit), false, t1)
@@ -200,6 +202,7 @@ fn a_needs_attention_hold_gets_one_trial_restart_after_reset_after_within_the_bu
     );
     // With the hourly budget spent, the trial waits for the budget instead.
     for _ in 0..5 {
+        h.count_start("a", clock.now());
         h.on_restarted("a", "agent:a", clock.now());
     }
     let d = h.attention_trial("a", &cause, clock.now());
@@ -282,6 +285,7 @@ fn agents_failing_on_one_dependency_share_a_breaker_and_count_once_per_round() {
             panic!()
         };
         assert_eq!(breaker_key, "dependency:endpoint:127.0.0.1:6379");
+        h.count_start(agent, now);
         h.on_restarted(agent, &breaker_key, now);
     }
     let later = now + Duration::from_secs(1);

@@ -42,7 +42,7 @@ pub mod supervisor;
 use crate::agent::AgentRt;
 use crate::agent_state::Lifecycle;
 use crate::healer::{Healer, HealerConfig};
-use crate::state_docs::{SelfHealingDoc, spawn_writer, write_snapshot};
+use crate::state_docs::{SelfHealingDoc, StateWriter, spawn_writer};
 use crate::supervisor::Supervisor;
 use anyhow::Context;
 use healing_core::alert::{Alert, AlertHandle, Alerter};
@@ -87,7 +87,14 @@ pub async fn run_with_clock(
     let leftovers = store.read_raw(docs::AGENT_STATUS);
     lifetime::stop_leftovers(leftovers.as_ref(), config.self_healing.grace_period).await;
     let (previous, corrupt) = match store.read::<SelfHealingDoc>(docs::SELF_HEALING) {
-        ReadOutcome::Loaded(doc) => (doc, None),
+        ReadOutcome::Loaded(doc) => {
+            if !doc.clean_shutdown {
+                tracing::warn!(
+                    "the previous supervisor did not shut down cleanly: boot starts count against the restart budgets"
+                );
+            }
+            (doc, None)
+        }
         ReadOutcome::Missing => (SelfHealingDoc::default(), None),
         ReadOutcome::Corrupt { moved_to, error } => {
             tracing::warn!(moved_to = %moved_to, error = %error, "state file was corrupt; set aside, starting fresh");
@@ -119,6 +126,9 @@ pub async fn run_with_clock(
         },
         previous.persisted.clone(),
     );
+    // A missing document is a first start, not a restart.
+    let crashed = previous.started_at.is_some() && !previous.clean_shutdown;
+    let state_writer = Arc::new(StateWriter::new(store.clone()));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let (snap_tx, snap_rx) = tokio::sync::watch::channel(None);
     let mut sup = Supervisor {
@@ -149,6 +159,8 @@ pub async fn run_with_clock(
         snapshots: snap_tx,
         dirty: true,
         follow_offsets: Arc::new(Mutex::new(previous.follow_offsets)),
+        snapshot_seq: std::sync::atomic::AtomicU64::new(1),
+        durable: Some(state_writer.clone()),
     };
     // Followers open their files before the agents write to them; then agents first: everything
     // else (alerts, HTTP, state writer) is built after they are running.
@@ -156,7 +168,7 @@ pub async fn run_with_clock(
     let listener = bind_http(&config).await?;
     let follow_stop = CancellationToken::new();
     let followers = follow::start_all(&sup, &follow_stop);
-    start_agents(&mut sup);
+    start_agents(&mut sup, crashed);
     let alert_stop = CancellationToken::new();
     let (alerts, alert_task) = Alerter::spawn(
         &config.alerts,
@@ -167,7 +179,7 @@ pub async fn run_with_clock(
     );
     sup.alerts = alerts;
     announce_holds(&sup, corrupt);
-    let writer = spawn_writer(store.clone(), snap_rx);
+    let writer = spawn_writer(state_writer.clone(), snap_rx);
     let store_watch = watch_store_health(
         &store,
         sup.alerts.clone(),
@@ -188,12 +200,12 @@ pub async fn run_with_clock(
     while let Ok(ev) = rx.try_recv() {
         sup.on_event(ev);
     }
-    let final_snapshot = sup.snapshot();
+    let mut final_snapshot = sup.snapshot();
+    final_snapshot.state.clean_shutdown = true;
     let alerts = sup.alerts.clone();
     drop(sup);
     let _ = writer.await;
-    let store_for_write = store.clone();
-    tokio::task::spawn_blocking(move || write_snapshot(&store_for_write, &final_snapshot))
+    tokio::task::spawn_blocking(move || state_writer.write(&final_snapshot))
         .await
         .context("final state write panicked")?;
     // Deliver what the shutdown itself queued; whatever is still undelivered goes to the outbox.
@@ -255,21 +267,33 @@ fn start_http(
     })
 }
 
-/// Spawns every agent that an earlier run's breaker or budget does not hold.
-fn start_agents(sup: &mut Supervisor) {
+/// Spawns every agent that an earlier run's breaker or budget does not hold. After a crash of the
+/// previous supervisor (`crashed`), each start is counted against the agent's budget and written
+/// to disk before anything is spawned.
+fn start_agents(sup: &mut Supervisor, crashed: bool) {
     let now = sup.clock.now();
+    let mut go = Vec::new();
     for id in 0..sup.agents.len() {
         let name = sup.agents[id].cfg.name.clone();
         match sup.healer.at_boot(&name, now) {
             None => {
-                if sup.spawn_agent(id) {
-                    tracing::info!(agent = %name, pid = ?sup.agents[id].pid, "Started {name}");
+                if crashed {
+                    sup.healer.count_start(&name, now);
                 }
+                go.push(id);
             }
             Some(decision) => {
                 let cause = healing_core::matcher::exit_incident(None, None, false);
                 sup.apply(id, decision, &cause, None);
             }
+        }
+    }
+    // Also marks the state "not cleanly shut down" before the first agent runs.
+    sup.persist_now();
+    for id in go {
+        let name = sup.agents[id].cfg.name.clone();
+        if sup.spawn_agent(id) {
+            tracing::info!(agent = %name, pid = ?sup.agents[id].pid, "Started {name}");
         }
     }
 }

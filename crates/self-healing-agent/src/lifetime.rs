@@ -72,7 +72,11 @@ pub fn stop_orphans_of(agent: &str, keep: &[u32], grace: Duration) {
         let Some(ticks) = proc_tree::start_ticks(pid) else {
             continue;
         };
-        tracing::info!(agent, pid, "stopping a process the agent's previous run left behind");
+        tracing::info!(
+            agent,
+            pid,
+            "stopping a process the agent's previous run left behind"
+        );
         tokio::spawn(stop_process(pid, ticks, grace));
     }
 }
@@ -168,7 +172,9 @@ pub async fn stop_leftovers(previous: Option<&serde_json::Value>, grace: Duratio
     let mut stops = Vec::new();
     for (name, row) in agents {
         let pid = row.get("pid").and_then(serde_json::Value::as_u64);
-        let ticks = row.get("pid_start_ticks").and_then(serde_json::Value::as_u64);
+        let ticks = row
+            .get("pid_start_ticks")
+            .and_then(serde_json::Value::as_u64);
         let (Some(pid), Some(ticks)) = (pid.and_then(|p| u32::try_from(p).ok()), ticks) else {
             continue;
         };

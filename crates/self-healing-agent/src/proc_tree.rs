@@ -123,7 +123,10 @@ mod tests {
         let me = std::process::id();
         let a = start_ticks(me).unwrap();
         assert_eq!(start_ticks(me), Some(a));
-        let child = std::process::Command::new("sleep").arg("5").spawn().unwrap();
+        let child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
         assert!(descendants(me).contains(&child.id()));
         let mut child = child;
         child.kill().unwrap();

@@ -278,11 +278,13 @@ impl Supervisor {
         trial: bool,
     ) {
         self.agents[id].go(Transition::Prepare);
+        let now = self.clock.now();
+        let name = self.agents[id].cfg.name.clone();
+        self.healer.count_start(&name, now);
+        self.persist_now();
         if !self.spawn_agent(id) {
             return;
         }
-        let now = self.clock.now();
-        let name = self.agents[id].cfg.name.clone();
         self.healer.on_restarted(&name, breaker_key, now);
         *self
             .counters

@@ -72,6 +72,9 @@ impl Supervisor {
         let healthy = self.agents.iter().filter(|a| a.healthy()).count();
         let held = self.agents.iter().filter(|a| a.life.is_held()).count();
         Snapshot {
+            seq: self
+                .snapshot_seq
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             status: AgentStatusDoc {
                 instance: instance_name(),
                 summary: Summary {
@@ -88,6 +91,7 @@ impl Supervisor {
                 history: self.history.clone(),
                 counters: self.counters.clone(),
                 follow_offsets: lock(&self.follow_offsets).clone(),
+                clean_shutdown: false,
             },
         }
     }

@@ -79,6 +79,10 @@ pub struct Supervisor {
     pub snapshots: watch::Sender<Option<Arc<Snapshot>>>,
     /// Something changed since the last snapshot.
     pub dirty: bool,
+    /// Numbers snapshots (see [`crate::state_docs::StateWriter`]).
+    pub snapshot_seq: std::sync::atomic::AtomicU64,
+    /// Synchronous writes of the state (`None`: nothing is persisted, as in unit tests).
+    pub durable: Option<Arc<crate::state_docs::StateWriter>>,
     /// Followed log offsets (persisted).
     pub follow_offsets: Arc<Mutex<BTreeMap<String, crate::state_docs::FollowOffset>>>,
 }
@@ -302,6 +306,15 @@ impl Supervisor {
                 generation,
                 reason,
             } => self.on_probe_failed(agent, generation, reason),
+        }
+    }
+
+    /// Writes the state now, before the caller spawns: a start the budget counted is on disk even if
+    /// the supervisor is killed the next instant.
+    pub fn persist_now(&mut self) {
+        if let Some(w) = self.durable.clone() {
+            let snap = self.snapshot();
+            w.write(&snap);
         }
     }
 

@@ -34,7 +34,10 @@ fn poll(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
 }
 
 fn pids(p: &Project, file: &str) -> Vec<u32> {
-    p.lines(file).iter().filter_map(|l| l.parse().ok()).collect()
+    p.lines(file)
+        .iter()
+        .filter_map(|l| l.parse().ok())
+        .collect()
 }
 
 #[test]
@@ -106,11 +109,14 @@ command = ["sh", "-c", "(sleep 2 & echo $! > orphan.pid); exec sleep 300"]
 "#,
     ));
     let sup = Binary::start(&p, &[]);
-    assert!(poll(Duration::from_secs(20), || pids(&p, "orphan.pid").len() == 1));
+    assert!(poll(Duration::from_secs(20), || pids(&p, "orphan.pid")
+        .len()
+        == 1));
     let orphan = pids(&p, "orphan.pid")[0];
     let me = sup.child.id().to_string();
     assert!(
-        poll(Duration::from_secs(2), || stat_field(orphan, 4).as_deref() == Some(&me)),
+        poll(Duration::from_secs(2), || stat_field(orphan, 4).as_deref()
+            == Some(&me)),
         "the orphan went to {:?}, not to the supervisor {me}",
         stat_field(orphan, 4)
     );
