@@ -24,6 +24,7 @@ pub mod clock;
 pub mod config;
 pub mod config_load;
 pub mod dependencies;
+pub mod duration_bound;
 pub mod executor;
 pub mod fix;
 pub mod incident;

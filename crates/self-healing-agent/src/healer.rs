@@ -8,6 +8,7 @@ use healing_core::backoff::Backoff;
 use healing_core::breaker::{Admission, Breaker, BreakerState};
 use healing_core::budget::RestartBudget;
 use healing_core::config::{BreakerConfig, RestartConfig};
+use healing_core::duration_bound::later;
 use healing_core::incident::Incident;
 use healing_core::kind::Treatment;
 use serde::{Deserialize, Serialize};
@@ -149,7 +150,7 @@ impl Healer {
         now: SystemTime,
     ) -> Decision {
         if let Some(prev) = self.in_flight.remove(agent) {
-            if now < prev.started_at + self.cfg.stable_after {
+            if now < later(prev.started_at, self.cfg.stable_after) {
                 self.record_failure(agent, &prev.breaker_key, now);
             } else {
                 self.record_success(agent, &prev.breaker_key, now);
@@ -184,7 +185,7 @@ impl Healer {
     /// and nothing tells the supervisor it happened. So after `breaker.reset_after` the agent gets one
     /// trial restart; if the cause is still there it fails fast and is held again for another period.
     pub fn attention_retry_at(&self, now: SystemTime) -> SystemTime {
-        now + self.cfg.breaker.reset_after
+        later(now, self.cfg.breaker.reset_after)
     }
 
     /// The trial restart of a `needs_attention` hold (see [`Healer::attention_retry_at`]): now, unless
@@ -243,13 +244,13 @@ impl Healer {
     pub fn stable_at(&self, agent: &str) -> Option<SystemTime> {
         self.in_flight
             .get(agent)
-            .map(|f| f.started_at + self.cfg.stable_after)
+            .map(|f| later(f.started_at, self.cfg.stable_after))
     }
 
     /// Called once the agent has run for `stable_after`: true when a restart attempt just succeeded.
     pub fn on_stable(&mut self, agent: &str, now: SystemTime) -> bool {
         match self.in_flight.get(agent) {
-            Some(f) if now >= f.started_at + self.cfg.stable_after => {
+            Some(f) if now >= later(f.started_at, self.cfg.stable_after) => {
                 let key = f.breaker_key.clone();
                 self.in_flight.remove(agent);
                 self.record_success(agent, &key, now);
@@ -340,7 +341,7 @@ impl Healer {
             _ => Backoff::from_restart(&self.cfg.restart).delay_random(attempts),
         };
         Decision::Restart {
-            at: now + delay,
+            at: later(now, delay),
             attempt: attempts + 1,
             trial,
             breaker_key: key,

@@ -82,6 +82,7 @@ pub async fn run_with_clock(
         .context("cannot take the state for self-healing-agent")?;
     tracing::info!(state = %store.describe(), "state opened");
     lifetime::become_subreaper();
+    let _kill_on_panic = lifetime::KillOnPanic;
     let reaper_stop = CancellationToken::new();
     let reaper = lifetime::spawn_reaper(Arc::new(spawn::is_own), reaper_stop.clone());
     let leftovers = store.read_raw(docs::AGENT_STATUS);

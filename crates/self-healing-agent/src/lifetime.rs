@@ -36,6 +36,21 @@ pub fn become_subreaper() {
     }
 }
 
+/// Held while the supervisor runs: if it is dropped by a panic unwinding, every agent's process
+/// group is killed, so a bug in the supervisor never leaves agents running unsupervised (a panic that
+/// ends the process is covered by the death signal too).
+#[derive(Debug)]
+pub struct KillOnPanic;
+
+impl Drop for KillOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            tracing::error!("the supervisor panicked: killing every agent");
+            crate::spawn::kill_all();
+        }
+    }
+}
+
 /// TERM to `pid` and its process group, then KILL after `grace` if the same process is still there
 /// (same start time: a reused pid is never signalled).
 pub async fn stop_process(pid: u32, start_ticks: u64, grace: Duration) {
@@ -189,4 +204,33 @@ pub async fn stop_leftovers(previous: Option<&serde_json::Value>, grace: Duratio
         let _ = s.await;
     }
     n
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    #[tokio::test]
+    async fn a_panic_in_the_supervisor_kills_the_agents() {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = "[[agents]]\nname = \"a\"\ncommand = [\"sleep\", \"30\"]\n";
+        let loaded =
+            healing_core::config_load::load_from_str(toml, None, dir.path(), &|_| None).unwrap();
+        let mut child = crate::spawn::spawn(&loaded.config.agents[0]).unwrap();
+        let pid = child.id().unwrap();
+        let panicked = std::thread::spawn(|| {
+            let _guard = KillOnPanic;
+            panic!("a bug in the supervisor");
+        })
+        .join();
+        assert!(panicked.is_err());
+        let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+            .await
+            .unwrap()
+            .unwrap();
+        crate::spawn::forget(pid);
+        assert_eq!(status.signal(), Some(9), "{status:?}");
+    }
 }

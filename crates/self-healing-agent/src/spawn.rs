@@ -57,6 +57,14 @@ pub fn forget(pid: u32) {
     crate::output::lock(&OWN).remove(&pid);
 }
 
+/// SIGKILL to every agent's process group: the last resort when the supervisor itself fails.
+pub fn kill_all() {
+    let pids: Vec<u32> = crate::output::lock(&OWN).iter().copied().collect();
+    for pid in pids {
+        signal_group(pid, Signal::KILL);
+    }
+}
+
 /// Spawns the agent's process.
 pub fn spawn(agent: &AgentConfig) -> Result<Child, SpawnError> {
     let Some((program, args)) = agent.command.split_first() else {

@@ -256,7 +256,11 @@ impl Supervisor {
             .self_healing
             .interval
             .max(Duration::from_millis(100));
-        let mut next_pass = tokio::time::Instant::now() + interval;
+        let next = |from: tokio::time::Instant| {
+            from.checked_add(interval)
+                .unwrap_or(from + healing_core::duration_bound::MAX)
+        };
+        let mut next_pass = next(tokio::time::Instant::now());
         self.publish();
         loop {
             let wake_in = self
@@ -276,7 +280,7 @@ impl Supervisor {
                 },
                 _ = timer => self.on_timers(),
                 _ = tokio::time::sleep_until(next_pass) => {
-                    next_pass = tokio::time::Instant::now() + interval;
+                    next_pass = next(tokio::time::Instant::now());
                     self.health_pass();
                 }
             }
