@@ -103,7 +103,7 @@ impl Supervisor {
                 }
                 FixOutcome::Failed { detail } => {
                     tracing::warn!(agent = %name, detail = %detail, "fix failed");
-                    let d = self.healer.on_fix_failed(&name, &cause, now);
+                    let d = self.healer.on_failed_attempt(&name, &cause, now);
                     self.apply(id, d, &cause, None);
                 }
                 FixOutcome::Refused { reason } => {

@@ -211,8 +211,14 @@ impl Healer {
         }
     }
 
-    /// The planned fix failed: a failed attempt, then decide again.
-    pub fn on_fix_failed(&mut self, agent: &str, cause: &Incident, now: SystemTime) -> Decision {
+    /// The planned fix failed, or the spawn failed for want of a resource: a failed attempt, then
+    /// decide again on the backoff curve.
+    pub fn on_failed_attempt(
+        &mut self,
+        agent: &str,
+        cause: &Incident,
+        now: SystemTime,
+    ) -> Decision {
         let key = breaker_key(agent, cause);
         self.record_failure(agent, &key, now);
         self.admit(agent, key, Treatment::Restart, now)

@@ -82,6 +82,8 @@ pub async fn run_with_clock(
         .context("cannot take the state for self-healing-agent")?;
     tracing::info!(state = %store.describe(), "state opened");
     lifetime::become_subreaper();
+    let nofile = lifetime::raise_nofile_limit();
+    tracing::debug!(?nofile, "open-files limit");
     let _kill_on_panic = lifetime::KillOnPanic;
     let reaper_stop = CancellationToken::new();
     let reaper = lifetime::spawn_reaper(Arc::new(spawn::is_own), reaper_stop.clone());

@@ -36,6 +36,21 @@ pub fn become_subreaper() {
     }
 }
 
+/// Raises the soft limit of open files to the hard limit: every agent costs descriptors (two pipes,
+/// its log) and so does every HTTP connection; the default soft limit (often 1,024) is the first to
+/// run out under load. Returns the limit now in force.
+pub fn raise_nofile_limit() -> Option<u64> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        limit.current = limit.maximum;
+        if let Err(e) = setrlimit(Resource::Nofile, limit) {
+            tracing::warn!(error = %e, "cannot raise the open-files limit");
+        }
+    }
+    getrlimit(Resource::Nofile).current
+}
+
 /// Held while the supervisor runs: if it is dropped by a panic unwinding, every agent's process
 /// group is killed, so a bug in the supervisor never leaves agents running unsupervised (a panic that
 /// ends the process is covered by the death signal too).
@@ -211,6 +226,22 @@ pub async fn stop_leftovers(previous: Option<&serde_json::Value>, grace: Duratio
 mod tests {
     use super::*;
     use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn the_open_files_soft_limit_is_raised_to_the_hard_limit() {
+        use rustix::process::{Resource, getrlimit};
+        let now = raise_nofile_limit();
+        assert_eq!(now, getrlimit(Resource::Nofile).maximum);
+    }
+
+    #[test]
+    fn resource_shortages_are_transient_and_a_missing_program_is_not() {
+        use rustix::io::Errno;
+        for e in [Errno::MFILE, Errno::NFILE, Errno::AGAIN, Errno::NOMEM] {
+            assert!(crate::spawn::is_transient(&e.into()));
+        }
+        assert!(!crate::spawn::is_transient(&Errno::NOENT.into()));
+    }
 
     #[tokio::test]
     async fn a_panic_in_the_supervisor_kills_the_agents() {

@@ -19,6 +19,16 @@ pub struct SpawnError {
     /// The same as an incident (what is missing, as `detail.path`), for the status and the history.
     /// Its action is `alert`: a missing program or directory is a deployment problem, never created here.
     pub incident: Box<Incident>,
+    /// The system was short of descriptors, processes or memory: worth retrying soon.
+    pub transient: bool,
+}
+
+/// Errors of `fork`/`pipe`/`exec` that say the system is short of a resource right now.
+pub fn is_transient(e: &std::io::Error) -> bool {
+    use rustix::io::Errno;
+    let transient = [Errno::MFILE, Errno::NFILE, Errno::AGAIN, Errno::NOMEM];
+    e.raw_os_error()
+        .is_some_and(|code| transient.iter().any(|t| t.raw_os_error() == code))
 }
 
 impl SpawnError {
@@ -39,6 +49,7 @@ impl SpawnError {
         Self {
             message,
             incident: Box::new(incident),
+            transient: false,
         }
     }
 }
@@ -124,11 +135,14 @@ pub fn spawn(agent: &AgentConfig) -> Result<Child, SpawnError> {
                 path,
                 format!("cannot start {}: {program:?} is not executable", agent.name),
             ),
-            _ => SpawnError::new(
-                ErrorKind::Unclassified,
-                path,
-                format!("cannot start {}: {e}", agent.name),
-            ),
+            _ => SpawnError {
+                transient: is_transient(&e),
+                ..SpawnError::new(
+                    ErrorKind::Unclassified,
+                    path,
+                    format!("cannot start {}: {e}", agent.name),
+                )
+            },
         }
     })
 }

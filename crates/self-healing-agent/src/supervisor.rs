@@ -134,6 +134,10 @@ impl Supervisor {
                 self.dirty = true;
                 true
             }
+            Err(e) if e.transient => {
+                self.spawn_failed_transiently(id, e);
+                false
+            }
             Err(e) => {
                 let name = agent.cfg.name.clone();
                 agent.pid = None;
@@ -163,6 +167,22 @@ impl Supervisor {
                 false
             }
         }
+    }
+
+    /// The system was short of a resource (descriptors, processes, memory) at the spawn: a failed
+    /// attempt retried on the backoff curve like a crash, never a one-hour hold.
+    fn spawn_failed_transiently(&mut self, id: AgentId, e: crate::spawn::SpawnError) {
+        let now = self.clock.now();
+        let agent = &mut self.agents[id];
+        let name = agent.cfg.name.clone();
+        agent.pid = None;
+        agent.go(Transition::Exited);
+        tracing::warn!(agent = %name, "⚠️ {} (transient: retrying)", e.message);
+        agent.last_incident = Some(((*e.incident).clone(), now));
+        self.record(&name, "spawn_failed", None, None, None, &e.message);
+        let decision = self.healer.on_failed_attempt(&name, &e.incident, now);
+        self.apply(id, decision, &e.incident, None);
+        self.dirty = true;
     }
 
     /// Appends to the bounded history.
