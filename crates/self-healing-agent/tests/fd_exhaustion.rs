@@ -29,13 +29,13 @@ fn a_spawn_failing_with_emfile_is_retried_soon_not_held_for_an_hour() {
         .unwrap()
         .port();
     let p = Project::new();
-    p.config(&fast(&format!(
+    p.config(&fast(
         r#"
 [[agents]]
 name = "worker"
 command = ["sh", "-c", "echo $$ >> worker.pid; while [ ! -f stop ]; do sleep 0.05; done; rm -f stop; exit 1"]
-"#
-    ))
+"#,
+    )
     .replace(
         "[self_healing]\n",
         &format!("[self_healing]\nlisten = \"127.0.0.1:{port}\"\n"),
