@@ -25,6 +25,7 @@ mod text;
 
 pub use scan::{ScanStats, scan_bytes, scan_reader};
 pub use segments::{scan_file, scan_file_segmented};
+pub use text::truncate;
 
 use crate::catalogue::Catalogue;
 use crate::incident::{Detail, Incident};

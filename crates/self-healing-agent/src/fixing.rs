@@ -74,6 +74,7 @@ impl Supervisor {
             o => o.clone(),
         };
         self.fixes.insert(target.clone(), FixSlot::Done(now, keep));
+        prune_finished(&mut self.fixes);
         self.alert_fix(&target, &outcome, &waiters);
         for id in waiters {
             if self.stopping {
@@ -151,5 +152,30 @@ impl Supervisor {
             ),
             body: format!("{}\n{detail}", cause.line),
         });
+    }
+}
+
+/// Finished fixes remembered at most: targets (package names, paths) come from log text.
+pub const MAX_FINISHED_FIXES: usize = 256;
+
+/// Forgets the oldest finished fixes beyond [`MAX_FINISHED_FIXES`]; running ones always stay.
+pub fn prune_finished(fixes: &mut std::collections::BTreeMap<String, FixSlot>) {
+    let done = fixes
+        .values()
+        .filter(|f| matches!(f, FixSlot::Done(..)))
+        .count();
+    if done <= MAX_FINISHED_FIXES {
+        return;
+    }
+    let mut by_age: Vec<(std::time::SystemTime, String)> = fixes
+        .iter()
+        .filter_map(|(k, f)| match f {
+            FixSlot::Done(at, _) => Some((*at, k.clone())),
+            FixSlot::Running(_) => None,
+        })
+        .collect();
+    by_age.sort();
+    for (_, k) in by_age.into_iter().take(done - MAX_FINISHED_FIXES) {
+        fixes.remove(&k);
     }
 }

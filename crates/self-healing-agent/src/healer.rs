@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+/// Breakers kept before idle dependency breakers are forgotten.
+pub const MAX_BREAKERS: usize = 256;
+
 /// The settings the decisions depend on.
 #[derive(Debug, Clone)]
 pub struct HealerConfig {
@@ -156,6 +159,7 @@ impl Healer {
                 self.record_success(agent, &prev.breaker_key, now);
             }
         }
+        self.prune(now);
         let key = breaker_key(agent, cause);
         let treatment = cause.kind.treatment();
         if treatment == Treatment::NeedsHuman || fix_refused {
@@ -283,6 +287,35 @@ impl Healer {
     /// Agents correlated on a dependency key in its current round.
     pub fn correlated(&self, key: &str) -> Vec<String> {
         self.correlator.agents(key)
+    }
+
+    /// Keeps the maps keyed by dependencies (text from the logs) bounded: beyond [`MAX_BREAKERS`],
+    /// dependency breakers that are closed and clean are forgotten (they hold no information), and
+    /// expired correlation rounds.
+    fn prune(&mut self, now: SystemTime) {
+        self.correlator.prune(now);
+        if self.state.breakers.len() <= MAX_BREAKERS {
+            return;
+        }
+        let cfg = &self.cfg.breaker;
+        // Clean closed ones first, then closed ones with a few failures; open breakers stay.
+        for clean_only in [true, false] {
+            let closed: Vec<String> = self
+                .state
+                .breakers
+                .iter()
+                .filter(|(k, b)| {
+                    k.starts_with("dependency:")
+                        && (!clean_only || b.failures() == 0)
+                        && b.state(now, cfg) == BreakerState::Closed
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            let excess = self.state.breakers.len().saturating_sub(MAX_BREAKERS);
+            for k in closed.into_iter().take(excess) {
+                self.state.breakers.remove(&k);
+            }
+        }
     }
 
     fn budget(&self, agent: &str) -> RestartBudget {

@@ -299,3 +299,21 @@ fn agents_failing_on_one_dependency_share_a_breaker_and_count_once_per_round() {
         vec!["a", "b", "c"]
     );
 }
+
+#[test]
+fn breakers_for_endless_distinct_dependencies_stay_bounded() {
+    let clock = ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000));
+    let mut h = Healer::new(cfg(), Persisted::default());
+    for i in 0..2_000 {
+        let mut inc = incident(ErrorKind::ConnectionRefusedLocal);
+        inc.detail.host = Some("127.0.0.1".into());
+        inc.detail.port = Some(10_000 + u16::try_from(i).unwrap());
+        let _ = h.on_exit(&format!("a{}", i % 3), &inc, false, clock.now());
+        clock.advance(Duration::from_millis(10));
+    }
+    assert!(
+        h.persisted().breakers.len() <= MAX_BREAKERS + 1,
+        "{} breakers",
+        h.persisted().breakers.len()
+    );
+}

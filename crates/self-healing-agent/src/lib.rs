@@ -30,6 +30,7 @@ pub mod oom;
 pub mod output;
 pub mod probe;
 pub mod proc_tree;
+pub mod publishing;
 pub mod reactions;
 pub mod scan;
 pub mod shutdown;
@@ -163,6 +164,10 @@ pub async fn run_with_clock(
         dirty: true,
         follow_offsets: Arc::new(Mutex::new(previous.follow_offsets)),
         snapshot_seq: std::sync::atomic::AtomicU64::new(1),
+        backlog: Arc::default(),
+        dropped_reported: 0,
+        dropped_logged: 0,
+        drops_logged_at: None,
         durable: Some(state_writer.clone()),
     };
     // Followers open their files before the agents write to them; then agents first: everything

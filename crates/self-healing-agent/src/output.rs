@@ -55,6 +55,8 @@ pub struct Capture {
     pub oom: Arc<OomWatch>,
     /// Time source.
     pub clock: SharedClock,
+    /// Bound on queued incident events.
+    pub backlog: Arc<crate::event::IncidentBacklog>,
 }
 
 /// Starts the stream pumps and the exit watcher for a freshly spawned child.
@@ -132,7 +134,7 @@ async fn pump(fd: OwnedFd, cap: Capture) {
 
 /// Hands a chunk's incidents to the run loop (nothing to send for a quiet chunk).
 fn report(cap: &Capture, incidents: Vec<healing_core::incident::Incident>) {
-    if !incidents.is_empty() {
+    if !incidents.is_empty() && cap.backlog.reserve(incidents.len()) {
         let _ = cap.events.send(Event::Incidents {
             agent: cap.agent,
             generation: cap.generation,

@@ -396,14 +396,6 @@ impl Supervisor {
         e.outcome = Some(outcome.to_string());
         e
     }
-
-    pub(crate) fn push(&mut self, e: crate::state_docs::HistoryEntry) {
-        self.history.push_back(e);
-        let limit = self.config.self_healing.history_limit.max(1);
-        while self.history.len() > limit {
-            self.history.pop_front();
-        }
-    }
 }
 
 /// The name of the fix a plain restart applies: `agent_exit` for an unexplained exit, else the kind

@@ -128,6 +128,9 @@ pub struct Counters {
     pub incidents_total: BTreeMap<String, u64>,
     #[serde(default)]
     pub fixes_total: BTreeMap<String, u64>,
+    /// Incidents dropped because the event loop was too far behind (an output flood).
+    #[serde(default)]
+    pub incidents_dropped: u64,
 }
 
 /// Both documents at one moment.

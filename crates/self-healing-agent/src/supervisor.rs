@@ -27,6 +27,9 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+/// Longest history message kept, in bytes.
+pub const HISTORY_MESSAGE_MAX: usize = 512;
+
 /// A fix shared by every agent that needs it (correlation: install a module once, not N times).
 #[derive(Debug)]
 pub enum FixSlot {
@@ -83,6 +86,14 @@ pub struct Supervisor {
     pub snapshot_seq: std::sync::atomic::AtomicU64,
     /// Synchronous writes of the state (`None`: nothing is persisted, as in unit tests).
     pub durable: Option<Arc<crate::state_docs::StateWriter>>,
+    /// Bound on queued incident events (and the count of dropped incidents).
+    pub backlog: Arc<crate::event::IncidentBacklog>,
+    /// Dropped incidents already moved into the counters.
+    pub dropped_reported: u64,
+    /// Dropped incidents already mentioned in the log, and when.
+    pub dropped_logged: u64,
+    /// When dropped incidents were last logged.
+    pub drops_logged_at: Option<SystemTime>,
     /// Followed log offsets (persisted).
     pub follow_offsets: Arc<Mutex<BTreeMap<String, crate::state_docs::FollowOffset>>>,
 }
@@ -129,6 +140,7 @@ impl Supervisor {
                         events: self.tx.clone(),
                         oom: self.oom.clone(),
                         clock: self.clock.clone(),
+                        backlog: self.backlog.clone(),
                     },
                 );
                 self.dirty = true;
@@ -195,7 +207,7 @@ impl Supervisor {
         target: Option<String>,
         message: &str,
     ) {
-        self.history.push_back(HistoryEntry {
+        self.push(HistoryEntry {
             at: rfc3339(self.clock.now()),
             agent: agent.to_string(),
             event: event.to_string(),
@@ -206,6 +218,25 @@ impl Supervisor {
             outcome: None,
             message: message.to_string(),
         });
+    }
+
+    /// Appends to the bounded history. Messages are log text: each is cut to
+    /// [`HISTORY_MESSAGE_MAX`] bytes and control characters become `?` (JSON would spell each as
+    /// six bytes), so the state file stays small whatever the agents print.
+    pub(crate) fn push(&mut self, mut e: HistoryEntry) {
+        if e.message.contains(|c: char| c.is_control()) {
+            e.message = e
+                .message
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect();
+        }
+        if e.message.len() > HISTORY_MESSAGE_MAX {
+            let cut = healing_core::matcher::truncate(&e.message, HISTORY_MESSAGE_MAX).len();
+            e.message.truncate(cut);
+            e.message.push('…');
+        }
+        self.history.push_back(e);
         let limit = self.config.self_healing.history_limit.max(1);
         while self.history.len() > limit {
             self.history.pop_front();
@@ -282,7 +313,12 @@ impl Supervisor {
         };
         let mut next_pass = next(tokio::time::Instant::now());
         self.publish();
+        let mut last_publish = tokio::time::Instant::now();
         loop {
+            // Under a flood of events the snapshot is built at most every PUBLISH_EVERY, not per event.
+            let publish_at = self
+                .dirty
+                .then_some(last_publish + crate::publishing::PUBLISH_EVERY);
             let wake_in = self
                 .next_wake()
                 .map(|t| t.duration_since(self.clock.now()).unwrap_or(Duration::ZERO));
@@ -303,8 +339,12 @@ impl Supervisor {
                     next_pass = next(tokio::time::Instant::now());
                     self.health_pass();
                 }
+                _ = async { tokio::time::sleep_until(publish_at.unwrap_or(next_pass)).await }, if publish_at.is_some() => {}
             }
-            self.publish();
+            if publish_at.is_none_or(|at| tokio::time::Instant::now() >= at) && self.dirty {
+                self.publish();
+                last_publish = tokio::time::Instant::now();
+            }
         }
     }
 
@@ -321,8 +361,14 @@ impl Supervisor {
                 agent,
                 generation,
                 incidents,
-            } => self.on_incidents(agent, generation, incidents),
-            Event::LogIncidents { agent, incidents } => self.on_log_incidents(agent, incidents),
+            } => {
+                self.backlog.release();
+                self.on_incidents(agent, generation, incidents);
+            }
+            Event::LogIncidents { agent, incidents } => {
+                self.backlog.release();
+                self.on_log_incidents(agent, incidents);
+            }
             Event::FollowProgress => self.dirty = true,
             Event::FixDone { target, outcome } => self.on_fix_done(target, outcome),
             Event::ProbeFailed {
@@ -330,24 +376,6 @@ impl Supervisor {
                 generation,
                 reason,
             } => self.on_probe_failed(agent, generation, reason),
-        }
-    }
-
-    /// Writes the state now, before the caller spawns: a start the budget counted is on disk even if
-    /// the supervisor is killed the next instant.
-    pub fn persist_now(&mut self) {
-        if let Some(w) = self.durable.clone() {
-            let snap = self.snapshot();
-            w.write(&snap);
-        }
-    }
-
-    /// Hands a snapshot to the state writer when something changed.
-    pub fn publish(&mut self) {
-        if self.dirty {
-            self.dirty = false;
-            let snap = self.snapshot();
-            self.snapshots.send_replace(Some(Arc::new(snap)));
         }
     }
 }
