@@ -71,19 +71,19 @@ impl Default for Config {
 pub struct SelfHealingConfig {
     /// Period of the health pass (summaries and probes, not crash detection). Env `SELF_HEALING_INTERVAL`
     /// (seconds) overrides.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub interval: Duration,
     /// Address of the HTTP endpoints; none when unset. On Render, env `PORT` means `0.0.0.0:$PORT`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<String>,
     /// SIGTERM → SIGKILL grace for agents at shutdown (must stay under Render's 30 s).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub grace_period: Duration,
     /// Uptime after which a restart or fix counts as successful and the backoff resets.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub stable_after: Duration,
     /// Window in which failures of several agents on the same dependency are treated as one incident.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub correlation_window: Duration,
     /// Longest log line kept; longer lines are truncated (never buffered without bound).
     pub max_line_bytes: usize,
@@ -92,7 +92,7 @@ pub struct SelfHealingConfig {
     /// Rotated log files kept per agent.
     pub log_backups: u32,
     /// Timeout of one `health_url` probe.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub health_timeout: Duration,
     /// Incidents and fixes kept in the state file's history.
     pub history_limit: usize,
@@ -143,19 +143,19 @@ impl SelfHealingConfig {
 #[serde(default)]
 pub struct RestartConfig {
     /// First delay of the normal curve.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub initial_delay: Duration,
     /// Growth factor per attempt (≥ 1).
     pub multiplier: f64,
     /// Cap of both curves.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub max_delay: Duration,
     /// Full jitter (AWS "Exponential Backoff And Jitter"): the delay is uniform in `[0, computed]`.
     pub jitter: bool,
     /// Restarts allowed per agent in any rolling 60 minutes.
     pub max_per_hour: u32,
     /// First delay of the slower curve used for transient failures (`retry`).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub retry_initial_delay: Duration,
 }
 
@@ -179,10 +179,10 @@ pub struct BreakerConfig {
     /// Failed fix attempts that open the breaker.
     pub failure_threshold: u32,
     /// Open → half-open after this long (one guarded trial).
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub cooldown: Duration,
     /// All counts reset after this long without a new failure.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub reset_after: Duration,
 }
 
@@ -224,13 +224,16 @@ pub struct AgentConfig {
     pub health_url: Option<String>,
     /// How long a fresh process has to come up before `health_url` is first probed (Docker's
     /// `start_period`): a web agent still binding its port is starting, not hung.
-    #[serde(default = "default_health_start_period", with = "humantime_serde")]
+    #[serde(
+        default = "default_health_start_period",
+        with = "crate::duration_bound"
+    )]
     pub health_start_period: Duration,
     /// A file the agent touches; stale beyond `heartbeat_max_age` means hung.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heartbeat_file: Option<PathBuf>,
     /// Maximum age of `heartbeat_file`.
-    #[serde(default = "default_heartbeat_max_age", with = "humantime_serde")]
+    #[serde(default = "default_heartbeat_max_age", with = "crate::duration_bound")]
     pub heartbeat_max_age: Duration,
     /// Set false to keep an agent in the config without running it.
     #[serde(default = "default_true")]
@@ -269,7 +272,7 @@ pub struct FixesConfig {
     /// Globs (relative to the config dir, or absolute) of files that may be created empty when missing.
     pub create_files: Vec<String>,
     /// Timeout of one fix command.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub command_timeout: Duration,
 }
 
@@ -313,7 +316,7 @@ pub struct AlertsConfig {
     /// Alerts below this severity are recorded, not sent.
     pub min_severity: Severity,
     /// The same incident key is sent at most once per window.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub dedup_window: Duration,
     /// Telegram (active when `TELEGRAM_BOT_TOKEN` and `TELEGRAM_CHAT_ID` are set).
     pub telegram: TelegramConfig,
@@ -375,7 +378,7 @@ impl Default for WebhookConfig {
 #[serde(default)]
 pub struct PreventionConfig {
     /// Pass period; env `PREVENTION_INTERVAL` (seconds) overrides.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub interval: Duration,
     /// Memory warning threshold, % of the container limit (or host memory).
     pub memory_percent: f64,
@@ -401,7 +404,7 @@ pub struct PreventionConfig {
     pub install_missing: bool,
     /// Shortest span between the two CPU readings of a pass (the checks run inside it): too short and
     /// one busy moment decides the reading.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub cpu_sample_window: Duration,
 }
 
@@ -430,7 +433,7 @@ impl Default for PreventionConfig {
 #[serde(default)]
 pub struct RecoveryConfig {
     /// Loop period when not run with `--once`.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub interval: Duration,
     /// Env var names that must be present and non-empty.
     pub required_env: Vec<String>,
@@ -474,10 +477,10 @@ pub struct ServiceConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect_status: Option<u16>,
     /// Timeout of one probe.
-    #[serde(default = "default_probe_timeout", with = "humantime_serde")]
+    #[serde(default = "default_probe_timeout", with = "crate::duration_bound")]
     pub timeout: Duration,
     /// How long to keep waking a sleeping service.
-    #[serde(default = "default_wake_timeout", with = "humantime_serde")]
+    #[serde(default = "default_wake_timeout", with = "crate::duration_bound")]
     pub wake_timeout: Duration,
     /// The Render service (`srv-…`) behind this URL, so one that stays down can be restarted
     /// (`[recovery.render] auto_restart`).
@@ -512,11 +515,11 @@ pub struct RenderApiConfig {
     /// Restarts/redeploys allowed per service per hour.
     pub max_actions_per_hour: u32,
     /// Timeout of one API request.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub request_timeout: Duration,
     /// Longest rate-limit wait (`Retry-After`, `Ratelimit-Reset`) honoured inside a pass; a longer one
     /// skips the call until the next pass.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration_bound")]
     pub max_retry_wait: Duration,
     /// Page size of list calls (`limit`, 1–100).
     pub page_limit: u32,

@@ -27,6 +27,7 @@ pub mod config;
 pub mod config_load;
 pub mod create_path;
 pub mod dependencies;
+pub mod duration_bound;
 pub mod executor;
 pub mod fingerprint;
 pub mod fix;

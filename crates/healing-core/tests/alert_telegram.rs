@@ -212,6 +212,9 @@ fn send_never_blocks_even_when_the_worker_cannot_keep_up() {
     let (_, clock) = clock();
     let mut options = fast_options();
     options.queue_capacity = 8;
+    // The queue itself is under test here, not the rate limit in front of it.
+    options.total_burst = u32::MAX;
+    options.per_agent_burst = u32::MAX;
     let run = rt.block_on(async {
         spawn(
             &config("http://127.0.0.1:9"),

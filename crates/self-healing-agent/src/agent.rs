@@ -34,6 +34,9 @@ pub struct AgentRt {
     pub generation: u64,
     /// Pid (= process group id) of the live process.
     pub pid: Option<u32>,
+    /// Start time of the live process in `/proc` clock ticks: with the pid, its identity (so a
+    /// later supervisor never mistakes a reused pid for it).
+    pub pid_start_ticks: Option<u64>,
     /// When the live process was spawned.
     pub started_at: Option<SystemTime>,
     /// How the last process ended.
@@ -65,6 +68,7 @@ impl AgentRt {
             life: Lifecycle::Stopped,
             generation: 0,
             pid: None,
+            pid_start_ticks: None,
             started_at: None,
             last_exit: None,
             last_incident: None,

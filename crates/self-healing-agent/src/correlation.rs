@@ -6,6 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 /// One round of correlated failures on a dependency.
+/// Rounds kept before expired ones are pruned.
+pub const MAX_ROUNDS: usize = 256;
+
 #[derive(Debug, Clone)]
 struct Round {
     /// When the round's first failure was counted.
@@ -59,6 +62,18 @@ impl Correlator {
     }
 
     /// The agents that failed on `key` in its current round (for an alert naming the common cause).
+    /// Forgets rounds whose window ended once more than [`MAX_ROUNDS`] are kept: dependency keys
+    /// come from log text.
+    pub fn prune(&mut self, now: SystemTime) {
+        if self.rounds.len() > MAX_ROUNDS {
+            let window = self.window;
+            self.rounds.retain(|_, r| {
+                now.duration_since(r.started)
+                    .map_or(true, |age| age < window)
+            });
+        }
+    }
+
     pub fn agents(&self, key: &str) -> Vec<String> {
         self.rounds
             .get(key)

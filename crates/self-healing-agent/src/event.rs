@@ -54,3 +54,60 @@ pub enum Event {
         reason: String,
     },
 }
+
+/// Incident events ([`Event::Incidents`], [`Event::LogIncidents`]) waiting in the channel at most:
+/// under a flood the readers drop (and count) incidents instead of queueing without bound. Exits,
+/// fix results and probe failures are never dropped: there is one per process, fix or probe.
+pub const MAX_QUEUED_INCIDENT_EVENTS: usize = 1024;
+
+/// The bound on queued incident events, shared by every reader and the event loop.
+#[derive(Debug, Default)]
+pub struct IncidentBacklog {
+    queued: std::sync::atomic::AtomicUsize,
+    dropped: std::sync::atomic::AtomicU64,
+}
+
+impl IncidentBacklog {
+    /// Takes a slot for one event carrying `incidents` incidents; false (and counted as dropped)
+    /// when the loop is that far behind.
+    pub fn reserve(&self, incidents: usize) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.queued.fetch_add(1, Relaxed) >= MAX_QUEUED_INCIDENT_EVENTS {
+            self.queued.fetch_sub(1, Relaxed);
+            self.dropped
+                .fetch_add(u64::try_from(incidents).unwrap_or(u64::MAX), Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// The loop took one incident event off the channel.
+    pub fn release(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let _ = self
+            .queued
+            .fetch_update(Relaxed, Relaxed, |n| Some(n.saturating_sub(1)));
+    }
+
+    /// Incidents dropped so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_backlog_drops_and_counts_until_the_loop_catches_up() {
+        let b = IncidentBacklog::default();
+        for _ in 0..MAX_QUEUED_INCIDENT_EVENTS {
+            assert!(b.reserve(1));
+        }
+        assert!(!b.reserve(3));
+        assert_eq!(b.dropped(), 3);
+        b.release();
+        assert!(b.reserve(1));
+    }
+}

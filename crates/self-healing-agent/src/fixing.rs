@@ -90,6 +90,7 @@ impl Supervisor {
             o => o.clone(),
         };
         self.fixes.insert(target.clone(), FixSlot::Done(now, keep));
+        prune_finished(&mut self.fixes);
         self.alert_fix(&target, &outcome, &waiters);
         for id in waiters {
             if self.stopping {
@@ -116,7 +117,7 @@ impl Supervisor {
                 }
                 FixOutcome::Failed { detail } => {
                     tracing::warn!(agent = %name, detail = %detail, "fix failed");
-                    let d = self.healer.on_fix_failed(&name, &cause, now);
+                    let d = self.healer.on_failed_attempt(&name, &cause, now);
                     self.apply(id, d, &cause, None);
                 }
                 FixOutcome::Refused { reason } => {
@@ -196,4 +197,29 @@ struct AgentPython<'a> {
     interpreter: &'a str,
     cwd: &'a Path,
     env: &'a std::collections::BTreeMap<String, String>,
+}
+
+/// Finished fixes remembered at most: targets (package names, paths) come from log text.
+pub const MAX_FINISHED_FIXES: usize = 256;
+
+/// Forgets the oldest finished fixes beyond [`MAX_FINISHED_FIXES`]; running ones always stay.
+pub fn prune_finished(fixes: &mut std::collections::BTreeMap<String, FixSlot>) {
+    let done = fixes
+        .values()
+        .filter(|f| matches!(f, FixSlot::Done(..)))
+        .count();
+    if done <= MAX_FINISHED_FIXES {
+        return;
+    }
+    let mut by_age: Vec<(std::time::SystemTime, String)> = fixes
+        .iter()
+        .filter_map(|(k, f)| match f {
+            FixSlot::Done(at, _) => Some((*at, k.clone())),
+            FixSlot::Running(_) => None,
+        })
+        .collect();
+    by_age.sort();
+    for (_, k) in by_age.into_iter().take(done - MAX_FINISHED_FIXES) {
+        fixes.remove(&k);
+    }
 }

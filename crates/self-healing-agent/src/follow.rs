@@ -153,6 +153,8 @@ pub struct Follow {
     pub catalogue: Arc<Catalogue>,
     /// Where incidents and progress go.
     pub events: UnboundedSender<Event>,
+    /// Bound on queued incident events.
+    pub backlog: std::sync::Arc<crate::event::IncidentBacklog>,
     /// Positions persisted with the supervisor state, keyed by path.
     pub offsets: Arc<Mutex<BTreeMap<String, FollowOffset>>>,
 }
@@ -170,6 +172,7 @@ impl Follow {
             mut tail,
             catalogue,
             events,
+            backlog,
             offsets,
         } = self;
         let key = tail.path.display().to_string();
@@ -201,7 +204,7 @@ impl Follow {
             if let Err(e) = result {
                 tracing::debug!(file = %key, error = %e, "log file not readable right now");
             }
-            if !found.is_empty() {
+            if !found.is_empty() && backlog.reserve(found.len()) {
                 let _ = events.send(Event::LogIncidents {
                     agent,
                     incidents: found,
@@ -251,6 +254,7 @@ pub fn start_all(
                 tail: Tail::open(path, resume, sup.config.self_healing.max_line_bytes),
                 catalogue: sup.catalogue.clone(),
                 events: sup.tx.clone(),
+                backlog: sup.backlog.clone(),
                 offsets: sup.follow_offsets.clone(),
             }
             .spawn(stop.clone())

@@ -8,11 +8,15 @@ use healing_core::backoff::Backoff;
 use healing_core::breaker::{Admission, Breaker, BreakerState};
 use healing_core::budget::RestartBudget;
 use healing_core::config::{BreakerConfig, RestartConfig};
+use healing_core::duration_bound::later;
 use healing_core::incident::Incident;
 use healing_core::kind::Treatment;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
+
+/// Breakers kept before idle dependency breakers are forgotten.
+pub const MAX_BREAKERS: usize = 256;
 
 /// The settings the decisions depend on.
 #[derive(Debug, Clone)]
@@ -149,12 +153,13 @@ impl Healer {
         now: SystemTime,
     ) -> Decision {
         if let Some(prev) = self.in_flight.remove(agent) {
-            if now < prev.started_at + self.cfg.stable_after {
+            if now < later(prev.started_at, self.cfg.stable_after) {
                 self.record_failure(agent, &prev.breaker_key, now);
             } else {
                 self.record_success(agent, &prev.breaker_key, now);
             }
         }
+        self.prune(now);
         let key = breaker_key(agent, cause);
         let treatment = cause.kind.treatment();
         if treatment == Treatment::NeedsHuman || fix_refused {
@@ -184,7 +189,7 @@ impl Healer {
     /// and nothing tells the supervisor it happened. So after `breaker.reset_after` the agent gets one
     /// trial restart; if the cause is still there it fails fast and is held again for another period.
     pub fn attention_retry_at(&self, now: SystemTime) -> SystemTime {
-        now + self.cfg.breaker.reset_after
+        later(now, self.cfg.breaker.reset_after)
     }
 
     /// The trial restart of a `needs_attention` hold (see [`Healer::attention_retry_at`]): now, unless
@@ -210,20 +215,32 @@ impl Healer {
         }
     }
 
-    /// The planned fix failed: a failed attempt, then decide again.
-    pub fn on_fix_failed(&mut self, agent: &str, cause: &Incident, now: SystemTime) -> Decision {
+    /// The planned fix failed, or the spawn failed for want of a resource: a failed attempt, then
+    /// decide again on the backoff curve.
+    pub fn on_failed_attempt(
+        &mut self,
+        agent: &str,
+        cause: &Incident,
+        now: SystemTime,
+    ) -> Decision {
         let key = breaker_key(agent, cause);
         self.record_failure(agent, &key, now);
         self.admit(agent, key, Treatment::Restart, now)
     }
 
-    /// The agent was respawned by a restart decision.
-    pub fn on_restarted(&mut self, agent: &str, breaker_key: &str, now: SystemTime) {
+    /// Counts a start against the agent's hourly budget. Called before the spawn (and persisted by
+    /// the caller before it), so no start escapes the count however the supervisor dies.
+    pub fn count_start(&mut self, agent: &str, now: SystemTime) {
         self.state
             .restart_windows
             .entry(agent.to_string())
             .or_default()
             .record(now);
+    }
+
+    /// The agent was respawned by a restart decision (its start was counted by
+    /// [`Healer::count_start`]).
+    pub fn on_restarted(&mut self, agent: &str, breaker_key: &str, now: SystemTime) {
         self.in_flight.insert(
             agent.to_string(),
             InFlight {
@@ -237,13 +254,13 @@ impl Healer {
     pub fn stable_at(&self, agent: &str) -> Option<SystemTime> {
         self.in_flight
             .get(agent)
-            .map(|f| f.started_at + self.cfg.stable_after)
+            .map(|f| later(f.started_at, self.cfg.stable_after))
     }
 
     /// Called once the agent has run for `stable_after`: true when a restart attempt just succeeded.
     pub fn on_stable(&mut self, agent: &str, now: SystemTime) -> bool {
         match self.in_flight.get(agent) {
-            Some(f) if now >= f.started_at + self.cfg.stable_after => {
+            Some(f) if now >= later(f.started_at, self.cfg.stable_after) => {
                 let key = f.breaker_key.clone();
                 self.in_flight.remove(agent);
                 self.record_success(agent, &key, now);
@@ -279,6 +296,35 @@ impl Healer {
     /// Agents correlated on a dependency key in its current round.
     pub fn correlated(&self, key: &str) -> Vec<String> {
         self.correlator.agents(key)
+    }
+
+    /// Keeps the maps keyed by dependencies (text from the logs) bounded: beyond [`MAX_BREAKERS`],
+    /// dependency breakers that are closed and clean are forgotten (they hold no information), and
+    /// expired correlation rounds.
+    fn prune(&mut self, now: SystemTime) {
+        self.correlator.prune(now);
+        if self.state.breakers.len() <= MAX_BREAKERS {
+            return;
+        }
+        let cfg = &self.cfg.breaker;
+        // Clean closed ones first, then closed ones with a few failures; open breakers stay.
+        for clean_only in [true, false] {
+            let closed: Vec<String> = self
+                .state
+                .breakers
+                .iter()
+                .filter(|(k, b)| {
+                    k.starts_with("dependency:")
+                        && (!clean_only || b.failures() == 0)
+                        && b.state(now, cfg) == BreakerState::Closed
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            let excess = self.state.breakers.len().saturating_sub(MAX_BREAKERS);
+            for k in closed.into_iter().take(excess) {
+                self.state.breakers.remove(&k);
+            }
+        }
     }
 
     fn budget(&self, agent: &str) -> RestartBudget {
@@ -343,7 +389,7 @@ impl Healer {
             _ => Backoff::from_restart(&self.cfg.restart).delay_random(attempts),
         };
         Decision::Restart {
-            at: now + delay,
+            at: later(now, delay),
             attempt: attempts + 1,
             trial,
             breaker_key: key,

@@ -60,6 +60,7 @@ fn crash_loop(h: &mut Healer, clock: &ManualClock, cause: &Incident, n: usize) -
         } = d
         {
             clock.set(at);
+            h.count_start("a", clock.now());
             h.on_restarted("a", breaker_key, clock.now());
             clock.advance(Duration::from_millis(100));
         }
@@ -101,6 +102,7 @@ fn the_first_restart_waits_the_initial_delay_and_doubles_after_each_failed_attem
         panic!("{d:?}")
     };
     assert_eq!(at, t0 + Duration::from_secs(1));
+    h.count_start("a", at);
     h.on_restarted("a", "agent:a", at);
     let t1 = at + Duration::from_millis(10);
     let Decision::Restart { at, .. } = h.on_exit("a", &incident(ErrorKind::ProcessExit), false, t1)
@@ -201,6 +203,7 @@ fn a_needs_attention_hold_gets_one_trial_restart_after_reset_after_within_the_bu
     );
     // With the hourly budget spent, the trial waits for the budget instead.
     for _ in 0..5 {
+        h.count_start("a", clock.now());
         h.on_restarted("a", "agent:a", clock.now());
     }
     let d = h.attention_trial("a", &cause, clock.now());
@@ -283,6 +286,7 @@ fn agents_failing_on_one_dependency_share_a_breaker_and_count_once_per_round() {
             panic!()
         };
         assert_eq!(breaker_key, "dependency:endpoint:127.0.0.1:6379");
+        h.count_start(agent, now);
         h.on_restarted(agent, &breaker_key, now);
     }
     let later = now + Duration::from_secs(1);
@@ -294,5 +298,23 @@ fn agents_failing_on_one_dependency_share_a_breaker_and_count_once_per_round() {
     assert_eq!(
         h.correlated("dependency:endpoint:127.0.0.1:6379"),
         vec!["a", "b", "c"]
+    );
+}
+
+#[test]
+fn breakers_for_endless_distinct_dependencies_stay_bounded() {
+    let clock = ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000));
+    let mut h = Healer::new(cfg(), Persisted::default());
+    for i in 0..2_000 {
+        let mut inc = incident(ErrorKind::ConnectionRefusedLocal);
+        inc.detail.host = Some("127.0.0.1".into());
+        inc.detail.port = Some(10_000 + u16::try_from(i).unwrap());
+        let _ = h.on_exit(&format!("a{}", i % 3), &inc, false, clock.now());
+        clock.advance(Duration::from_millis(10));
+    }
+    assert!(
+        h.persisted().breakers.len() <= MAX_BREAKERS + 1,
+        "{} breakers",
+        h.persisted().breakers.len()
     );
 }

@@ -3,7 +3,7 @@
 //! status page draws as timelines.
 
 use crate::state_docs::{HistoryEntry, rfc3339};
-use crate::supervisor::Supervisor;
+use crate::supervisor::{HISTORY_MESSAGE_MAX, Supervisor};
 use healing_core::fix::FixPlan;
 use healing_core::incident::Incident;
 
@@ -64,8 +64,22 @@ impl Supervisor {
         e
     }
 
-    /// Appends `e`, dropping the oldest entries beyond `history_limit`.
-    pub(crate) fn push(&mut self, e: HistoryEntry) {
+    /// Appends `e`, dropping the oldest entries beyond `history_limit`. Messages are log text: each is
+    /// cut to [`HISTORY_MESSAGE_MAX`] bytes and control characters become `?` (JSON would spell each as
+    /// six bytes), so the state file stays small whatever the agents print.
+    pub(crate) fn push(&mut self, mut e: HistoryEntry) {
+        if e.message.contains(|c: char| c.is_control()) {
+            e.message = e
+                .message
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect();
+        }
+        if e.message.len() > HISTORY_MESSAGE_MAX {
+            let cut = healing_core::matcher::truncate(&e.message, HISTORY_MESSAGE_MAX).len();
+            e.message.truncate(cut);
+            e.message.push('…');
+        }
         self.history.push_back(e);
         let limit = self.config.self_healing.history_limit.max(1);
         while self.history.len() > limit {

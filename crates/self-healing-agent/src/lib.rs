@@ -8,6 +8,7 @@
 //! | [`healer`], [`correlation`], [`agent_state`] | the pure decisions: backoff, budget, breaker, correlation, lifecycle |
 //! | [`spawn`], [`output`], [`log_writer`], [`oom`] | processes: spawning, capture, exit and OOM detection |
 //! | [`forward`] | agent output copied to the supervisor's stdout (Render's log stream), bounded |
+//! | [`lifetime`], [`proc_tree`] | no agent outlives the supervisor: death signal, subreaper, leftovers |
 //! | [`follow`] | agents' own log files, followed with `tail -F` semantics |
 //! | [`state_docs`], [`snapshot`] | the state documents and their coalescing writer |
 //! | [`http`], [`status_page`], [`status_cmd`], [`findings`] | the views: endpoints, the HTML page, `status` |
@@ -30,11 +31,14 @@ pub mod http;
 pub mod import_check;
 pub mod http_access;
 pub mod http_conn;
+pub mod lifetime;
 pub mod log_writer;
 pub mod metrics;
 pub mod oom;
 pub mod output;
 pub mod probe;
+pub mod proc_tree;
+pub mod publishing;
 pub mod reactions;
 pub mod scan;
 pub mod shutdown;
@@ -48,7 +52,7 @@ pub mod supervisor;
 use crate::agent::AgentRt;
 use crate::agent_state::Lifecycle;
 use crate::healer::{Healer, HealerConfig};
-use crate::state_docs::{SelfHealingDoc, spawn_writer, write_snapshot};
+use crate::state_docs::{SelfHealingDoc, StateWriter, spawn_writer};
 use crate::supervisor::Supervisor;
 use anyhow::Context;
 use healing_core::alert::{Alert, AlertHandle, Alerter};
@@ -87,8 +91,23 @@ pub async fn run_with_clock(
     let (store, guard) = open_state(&config, SOURCE, clock.clone())
         .context("cannot take the state for self-healing-agent")?;
     tracing::info!(state = %store.describe(), "state opened");
+    lifetime::become_subreaper();
+    let nofile = lifetime::raise_nofile_limit();
+    tracing::debug!(?nofile, "open-files limit");
+    let _kill_on_panic = lifetime::KillOnPanic;
+    let reaper_stop = CancellationToken::new();
+    let reaper = lifetime::spawn_reaper(Arc::new(spawn::is_own), reaper_stop.clone());
+    let leftovers = store.read_raw(docs::AGENT_STATUS);
+    lifetime::stop_leftovers(leftovers.as_ref(), config.self_healing.grace_period).await;
     let (previous, corrupt) = match store.read::<SelfHealingDoc>(docs::SELF_HEALING) {
-        ReadOutcome::Loaded(doc) => (doc, None),
+        ReadOutcome::Loaded(doc) => {
+            if !doc.clean_shutdown {
+                tracing::warn!(
+                    "the previous supervisor did not shut down cleanly: boot starts count against the restart budgets"
+                );
+            }
+            (doc, None)
+        }
         ReadOutcome::Missing => (SelfHealingDoc::default(), None),
         ReadOutcome::Corrupt { moved_to, error } => {
             tracing::warn!(moved_to = %moved_to, error = %error, "state file was corrupt; set aside, starting fresh");
@@ -119,6 +138,9 @@ pub async fn run_with_clock(
         },
         previous.persisted.clone(),
     );
+    // A missing document is a first start, not a restart.
+    let crashed = previous.started_at.is_some() && !previous.clean_shutdown;
+    let state_writer = Arc::new(StateWriter::new(store.clone()));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let (snap_tx, snap_rx) = tokio::sync::watch::channel(None);
     let mut sup = Supervisor {
@@ -150,6 +172,12 @@ pub async fn run_with_clock(
         dirty: true,
         follow_offsets: Arc::new(Mutex::new(previous.follow_offsets)),
         forward: start_forwarding(&config),
+        snapshot_seq: std::sync::atomic::AtomicU64::new(1),
+        backlog: Arc::default(),
+        dropped_reported: 0,
+        dropped_logged: 0,
+        drops_logged_at: None,
+        durable: Some(state_writer.clone()),
     };
     if sup.agents.is_empty() {
         tracing::warn!(
@@ -166,7 +194,7 @@ pub async fn run_with_clock(
     let listener = bind_http(&config).await?;
     let follow_stop = CancellationToken::new();
     let followers = follow::start_all(&sup, &follow_stop);
-    start_agents(&mut sup);
+    start_agents(&mut sup, crashed);
     let alert_stop = CancellationToken::new();
     let (alerts, alert_task) = Alerter::spawn(
         &config.alerts,
@@ -177,7 +205,7 @@ pub async fn run_with_clock(
     );
     sup.alerts = alerts;
     announce_holds(&sup, corrupt);
-    let writer = spawn_writer(store.clone(), snap_rx);
+    let writer = spawn_writer(state_writer.clone(), snap_rx);
     let store_watch = watch_store_health(
         &store,
         sup.alerts.clone(),
@@ -199,12 +227,12 @@ pub async fn run_with_clock(
     while let Ok(ev) = rx.try_recv() {
         sup.on_event(ev);
     }
-    let final_snapshot = sup.snapshot();
+    let mut final_snapshot = sup.snapshot();
+    final_snapshot.state.clean_shutdown = true;
     let alerts = sup.alerts.clone();
     drop(sup);
     let _ = writer.await;
-    let store_for_write = store.clone();
-    tokio::task::spawn_blocking(move || write_snapshot(&store_for_write, &final_snapshot))
+    tokio::task::spawn_blocking(move || state_writer.write(&final_snapshot))
         .await
         .context("final state write panicked")?;
     // Deliver what the shutdown itself queued; whatever is still undelivered goes to the outbox.
@@ -218,6 +246,8 @@ pub async fn run_with_clock(
     if let Some(task) = store_watch {
         task.abort();
     }
+    reaper_stop.cancel();
+    let _ = reaper.await;
     drop(store);
     drop(guard);
     tracing::info!("self-healing-agent stopped");
@@ -294,23 +324,35 @@ fn start_forwarding(config: &healing_core::config::Config) -> Option<forward::Fo
     }
 }
 
-/// Spawns every agent that an earlier run's breaker or budget does not hold.
-fn start_agents(sup: &mut Supervisor) {
+/// Spawns every agent that an earlier run's breaker or budget does not hold. After a crash of the
+/// previous supervisor (`crashed`), each start is counted against the agent's budget and written
+/// to disk before anything is spawned.
+fn start_agents(sup: &mut Supervisor, crashed: bool) {
     let now = sup.clock.now();
+    let mut go = Vec::new();
     for id in 0..sup.agents.len() {
         let name = sup.agents[id].cfg.name.clone();
         match sup.healer.at_boot(&name, now) {
             None => {
-                if sup.spawn_agent(id) {
-                    // A number, not `Some(…)`: the pid is known once the spawn succeeded.
-                    let pid = sup.agents[id].pid.unwrap_or_default();
-                    tracing::info!(agent = %name, pid, "Started {name} (pid {pid})");
+                if crashed {
+                    sup.healer.count_start(&name, now);
                 }
+                go.push(id);
             }
             Some(decision) => {
                 let cause = healing_core::matcher::exit_incident(None, None, false);
                 sup.apply(id, decision, &cause, None);
             }
+        }
+    }
+    // Also marks the state "not cleanly shut down" before the first agent runs.
+    sup.persist_now();
+    for id in go {
+        let name = sup.agents[id].cfg.name.clone();
+        if sup.spawn_agent(id) {
+            // A number, not `Some(…)`: the pid is known once the spawn succeeded.
+            let pid = sup.agents[id].pid.unwrap_or_default();
+            tracing::info!(agent = %name, pid, "Started {name} (pid {pid})");
         }
     }
 }

@@ -130,6 +130,16 @@ fn render_counters(out: &mut Metrics, state: &Value) {
         }
     }
     out.family(
+        "healing_incidents_dropped_total",
+        "counter",
+        "Incidents dropped under an output flood (exits and restarts are never dropped).",
+    );
+    let dropped = counters
+        .and_then(|c| c.get("incidents_dropped"))
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0);
+    out.sample("healing_incidents_dropped_total", &[], dropped);
+    out.family(
         "healing_fixes_total",
         "counter",
         "Fix attempts, by outcome.",

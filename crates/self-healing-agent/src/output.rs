@@ -58,6 +58,8 @@ pub struct Capture {
     pub clock: SharedClock,
     /// Copies every line to the supervisor's stdout under this name (never blocks; see `forward`).
     pub forward: Option<(Forwarder, Arc<str>)>,
+    /// Bound on queued incident events.
+    pub backlog: Arc<crate::event::IncidentBacklog>,
 }
 
 /// Starts the stream pumps and the exit watcher for a freshly spawned child.
@@ -78,6 +80,7 @@ pub fn attach(mut child: Child, cap: Capture) {
         let at = cap.clock.now();
         // Leftover grandchildren of a dead agent are orphans: end them with their group.
         if let Some(pid) = pid {
+            crate::spawn::forget(pid);
             signal_group(pid, Signal::KILL);
         }
         let _ = tokio::time::timeout(DRAIN_GRACE, async {
@@ -135,7 +138,7 @@ async fn pump(fd: OwnedFd, cap: Capture) {
 
 /// Hands a chunk's incidents to the run loop (nothing to send for a quiet chunk).
 fn report(cap: &Capture, incidents: Vec<healing_core::incident::Incident>) {
-    if !incidents.is_empty() {
+    if !incidents.is_empty() && cap.backlog.reserve(incidents.len()) {
         let _ = cap.events.send(Event::Incidents {
             agent: cap.agent,
             generation: cap.generation,

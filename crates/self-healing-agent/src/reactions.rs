@@ -29,6 +29,7 @@ impl Supervisor {
             agent.note_run_incident(inc, exit.at, Some(inc.line_no));
         }
         agent.pid = None;
+        agent.pid_start_ticks = None;
         agent.go(Transition::Exited);
         agent.last_exit = Some(exit.clone());
         let sh = &self.config.self_healing;
@@ -56,6 +57,9 @@ impl Supervisor {
             return;
         }
         let name = self.agents[id].cfg.name.clone();
+        // What the previous run started outside its process group (setsid) goes with it.
+        let live: Vec<u32> = self.agents.iter().filter_map(|a| a.pid).collect();
+        crate::lifetime::stop_orphans_of(&name, &live, self.config.self_healing.grace_period);
         let plan = self.policy.plan(&cause, &self.agents[id].cfg.cwd);
         let refused = plan.refused.is_some();
         let decision = self.healer.on_exit(&name, &cause, refused, exit.at);
@@ -314,11 +318,13 @@ impl Supervisor {
         trial: bool,
     ) {
         self.agents[id].go(Transition::Prepare);
+        let now = self.clock.now();
+        let name = self.agents[id].cfg.name.clone();
+        self.healer.count_start(&name, now);
+        self.persist_now();
         if !self.spawn_agent(id) {
             return;
         }
-        let now = self.clock.now();
-        let name = self.agents[id].cfg.name.clone();
         self.healer.on_restarted(&name, breaker_key, now);
         *self
             .counters

@@ -56,6 +56,8 @@ impl Supervisor {
             }
             self.drain_exits(rx, REAP_WAIT).await;
         }
+        // Whatever left the agents' groups (setsid) and was re-parented to us.
+        crate::lifetime::stop_all_descendants(grace).await;
         for a in &mut self.agents {
             a.go(Transition::Shutdown);
         }

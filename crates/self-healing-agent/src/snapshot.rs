@@ -44,6 +44,7 @@ impl Supervisor {
                     status: a.life.as_str(),
                     healthy: a.healthy(),
                     pid: a.pid,
+                    pid_start_ticks: a.pid_start_ticks.filter(|_| a.pid.is_some()),
                     started_at: a.started_at.filter(|_| a.pid.is_some()).map(rfc3339),
                     uptime_secs: a
                         .started_at
@@ -74,6 +75,9 @@ impl Supervisor {
         let healthy = self.agents.iter().filter(|a| a.healthy()).count();
         let held = self.agents.iter().filter(|a| a.life.is_held()).count();
         Snapshot {
+            seq: self
+                .snapshot_seq
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             status: AgentStatusDoc {
                 instance: instance_name(),
                 summary: Summary {
@@ -90,6 +94,7 @@ impl Supervisor {
                 history: self.history.clone(),
                 counters: self.counters.clone(),
                 follow_offsets: lock(&self.follow_offsets).clone(),
+                clean_shutdown: false,
             },
         }
     }

@@ -1,11 +1,14 @@
 //! Starting an agent: argv (no shell), its own cwd and env, its own process group, stdin closed,
-//! stdout and stderr piped to the supervisor.
+//! stdout and stderr piped to the supervisor, killed by the kernel if the supervisor dies
+//! ([`crate::lifetime::die_with_parent`]).
 
 use healing_core::config::AgentConfig;
 use healing_core::incident::{Detail, Incident};
 use healing_core::kind::{ActionKind, ErrorKind, Severity};
 use rustix::process::{Pid, Signal, kill_process_group};
+use std::collections::BTreeSet;
 use std::process::Stdio;
+use std::sync::Mutex;
 use tokio::process::{Child, Command};
 
 /// Why an agent could not be started (a clear incident for that agent; the others start anyway).
@@ -16,6 +19,16 @@ pub struct SpawnError {
     /// The same as an incident (what is missing, as `detail.path`), for the status and the history.
     /// Its action is `alert`: a missing program or directory is a deployment problem, never created here.
     pub incident: Box<Incident>,
+    /// The system was short of descriptors, processes or memory: worth retrying soon.
+    pub transient: bool,
+}
+
+/// Errors of `fork`/`pipe`/`exec` that say the system is short of a resource right now.
+pub fn is_transient(e: &std::io::Error) -> bool {
+    use rustix::io::Errno;
+    let transient = [Errno::MFILE, Errno::NFILE, Errno::AGAIN, Errno::NOMEM];
+    e.raw_os_error()
+        .is_some_and(|code| transient.iter().any(|t| t.raw_os_error() == code))
 }
 
 impl SpawnError {
@@ -37,7 +50,30 @@ impl SpawnError {
         Self {
             message,
             incident: Box::new(incident),
+            transient: false,
         }
+    }
+}
+
+/// Pids of agent processes spawned and not yet reaped by their watcher: the orphan reaper leaves
+/// these to the runtime.
+static OWN: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+
+/// Whether `pid` is an agent process whose exit the runtime still has to collect.
+pub fn is_own(pid: u32) -> bool {
+    crate::output::lock(&OWN).contains(&pid)
+}
+
+/// The watcher collected `pid`'s exit status.
+pub fn forget(pid: u32) {
+    crate::output::lock(&OWN).remove(&pid);
+}
+
+/// SIGKILL to every agent's process group: the last resort when the supervisor itself fails.
+pub fn kill_all() {
+    let pids: Vec<u32> = crate::output::lock(&OWN).iter().copied().collect();
+    for pid in pids {
+        signal_group(pid, Signal::KILL);
     }
 }
 
@@ -69,8 +105,22 @@ pub fn spawn(agent: &AgentConfig) -> Result<Child, SpawnError> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
+        .env(crate::proc_tree::AGENT_MARKER, &agent.name)
         .kill_on_drop(false);
-    cmd.spawn().map_err(|e| {
+    let supervisor = rustix::process::getpid();
+    // SAFETY: runs in the forked child before exec and only makes two raw syscalls (prctl, getppid);
+    // it allocates nothing and takes no lock, so it is async-signal-safe.
+    // The death signal follows the thread that forks: agents are spawned from the supervisor's
+    // event loop, which lives as long as the process.
+    #[allow(unsafe_code)]
+    unsafe {
+        cmd.pre_exec(move || crate::lifetime::die_with_parent(supervisor));
+    }
+    let child = cmd.spawn();
+    if let Some(pid) = child.as_ref().ok().and_then(Child::id) {
+        crate::output::lock(&OWN).insert(pid);
+    }
+    child.map_err(|e| {
         let path = Some(program.clone());
         match e.kind() {
             std::io::ErrorKind::NotFound => SpawnError::new(
@@ -86,11 +136,14 @@ pub fn spawn(agent: &AgentConfig) -> Result<Child, SpawnError> {
                 path,
                 format!("cannot start {}: {program:?} is not executable", agent.name),
             ),
-            _ => SpawnError::new(
-                ErrorKind::Unclassified,
-                path,
-                format!("cannot start {}: {e}", agent.name),
-            ),
+            _ => SpawnError {
+                transient: is_transient(&e),
+                ..SpawnError::new(
+                    ErrorKind::Unclassified,
+                    path,
+                    format!("cannot start {}: {e}", agent.name),
+                )
+            },
         }
     })
 }

@@ -7,7 +7,7 @@ use healing_core::incident::Detail;
 use healing_core::state::{StateStore, docs};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -39,6 +39,8 @@ pub struct AgentStatus {
     pub status: &'static str,
     pub healthy: bool,
     pub pid: Option<u32>,
+    /// The pid's start time (`/proc/<pid>/stat` field 22), to recognise it after a crash.
+    pub pid_start_ticks: Option<u64>,
     pub started_at: Option<String>,
     pub uptime_secs: Option<f64>,
     pub restarts_last_hour: u32,
@@ -87,6 +89,11 @@ pub struct SelfHealingDoc {
     /// Followed log files: inode and offset, so no line is read twice after a restart.
     #[serde(default)]
     pub follow_offsets: BTreeMap<String, FollowOffset>,
+    /// Written `true` only by the final write of an orderly shutdown. A supervisor that finds it
+    /// `false` follows one that crashed or was killed: its boot starts are restarts of the agents and
+    /// count against their hourly budget (a crash-looping supervisor cannot reset it).
+    #[serde(default)]
+    pub clean_shutdown: bool,
 }
 
 /// Where a followed log file was left.
@@ -137,6 +144,9 @@ pub struct Counters {
     /// Unclassified incidents per fingerprint: one alert for a new one, only a count after.
     #[serde(default)]
     pub unclassified: BTreeMap<String, u64>,
+    /// Incidents dropped because the event loop was too far behind (an output flood).
+    #[serde(default)]
+    pub incidents_dropped: u64,
 }
 
 impl Counters {
@@ -161,8 +171,39 @@ impl Counters {
 /// Both documents at one moment.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
+    /// Taken in this order: a higher `seq` is newer.
+    pub seq: u64,
     pub status: AgentStatusDoc,
     pub state: SelfHealingDoc,
+}
+
+/// The one way snapshots reach the store: the background writer and the event loop's synchronous
+/// writes (a start is counted on disk before its spawn) go through it, and an older snapshot is
+/// never written over a newer one.
+#[derive(Debug)]
+pub struct StateWriter {
+    store: Arc<StateStore>,
+    last: Mutex<u64>,
+}
+
+impl StateWriter {
+    /// A writer to `store`.
+    pub fn new(store: Arc<StateStore>) -> Self {
+        Self {
+            store,
+            last: Mutex::new(0),
+        }
+    }
+
+    /// Writes `snap` unless a newer snapshot was already written.
+    pub fn write(&self, snap: &Snapshot) {
+        let mut last = crate::output::lock(&self.last);
+        if snap.seq < *last {
+            return;
+        }
+        write_snapshot(&self.store, snap);
+        *last = snap.seq;
+    }
 }
 
 /// Writes one snapshot (errors are logged: a failed write never stops supervision).
@@ -178,15 +219,15 @@ pub fn write_snapshot(store: &StateStore, snap: &Snapshot) {
 /// The coalescing writer: writes the newest snapshot, then waits at least [`COALESCE`] before the
 /// next write. Ends when the sender is dropped (the caller writes the final snapshot itself).
 pub fn spawn_writer(
-    store: Arc<StateStore>,
+    writer: Arc<StateWriter>,
     mut rx: watch::Receiver<Option<Arc<Snapshot>>>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         while rx.changed().await.is_ok() {
             let snap = rx.borrow_and_update().clone();
             if let Some(snap) = snap {
-                let store = store.clone();
-                let _ = tokio::task::spawn_blocking(move || write_snapshot(&store, &snap)).await;
+                let writer = writer.clone();
+                let _ = tokio::task::spawn_blocking(move || writer.write(&snap)).await;
             }
             tokio::time::sleep(COALESCE).await;
         }

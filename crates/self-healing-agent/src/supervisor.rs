@@ -27,6 +27,9 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+/// Longest history message kept, in bytes.
+pub const HISTORY_MESSAGE_MAX: usize = 512;
+
 /// A fix shared by every agent that needs it (correlation: install a module once, not N times).
 #[derive(Debug)]
 pub enum FixSlot {
@@ -81,6 +84,18 @@ pub struct Supervisor {
     pub dirty: bool,
     /// Copies agent output to stdout (`self_healing.forward_output`); `None` when off.
     pub forward: Option<crate::forward::Forwarder>,
+    /// Numbers snapshots (see [`crate::state_docs::StateWriter`]).
+    pub snapshot_seq: std::sync::atomic::AtomicU64,
+    /// Synchronous writes of the state (`None`: nothing is persisted, as in unit tests).
+    pub durable: Option<Arc<crate::state_docs::StateWriter>>,
+    /// Bound on queued incident events (and the count of dropped incidents).
+    pub backlog: Arc<crate::event::IncidentBacklog>,
+    /// Dropped incidents already moved into the counters.
+    pub dropped_reported: u64,
+    /// Dropped incidents already mentioned in the log, and when.
+    pub dropped_logged: u64,
+    /// When dropped incidents were last logged.
+    pub drops_logged_at: Option<SystemTime>,
     /// Followed log offsets (persisted).
     pub follow_offsets: Arc<Mutex<BTreeMap<String, crate::state_docs::FollowOffset>>>,
 }
@@ -95,6 +110,7 @@ impl Supervisor {
             Ok(child) => {
                 agent.generation += 1;
                 agent.pid = child.id();
+                agent.pid_start_ticks = agent.pid.and_then(crate::proc_tree::start_ticks);
                 agent.started_at = Some(now);
                 agent.run_cause = None;
                 agent.kill_reason = None;
@@ -130,10 +146,15 @@ impl Supervisor {
                             .forward
                             .as_ref()
                             .map(|f| (f.clone(), Arc::from(agent.cfg.name.as_str()))),
+                        backlog: self.backlog.clone(),
                     },
                 );
                 self.dirty = true;
                 true
+            }
+            Err(e) if e.transient => {
+                self.spawn_failed_transiently(id, e);
+                false
             }
             Err(e) => {
                 let name = agent.cfg.name.clone();
@@ -164,6 +185,22 @@ impl Supervisor {
                 false
             }
         }
+    }
+
+    /// The system was short of a resource (descriptors, processes, memory) at the spawn: a failed
+    /// attempt retried on the backoff curve like a crash, never a one-hour hold.
+    fn spawn_failed_transiently(&mut self, id: AgentId, e: crate::spawn::SpawnError) {
+        let now = self.clock.now();
+        let agent = &mut self.agents[id];
+        let name = agent.cfg.name.clone();
+        agent.pid = None;
+        agent.go(Transition::Exited);
+        tracing::warn!(agent = %name, "⚠️ {} (transient: retrying)", e.message);
+        agent.last_incident = Some(((*e.incident).clone(), now));
+        self.record(&name, "spawn_failed", None, None, None, &e.message);
+        let decision = self.healer.on_failed_attempt(&name, &e.incident, now);
+        self.apply(id, decision, &e.incident, None);
+        self.dirty = true;
     }
 
     /// The earliest pending agent timer.
@@ -230,9 +267,18 @@ impl Supervisor {
             .self_healing
             .interval
             .max(Duration::from_millis(100));
-        let mut next_pass = tokio::time::Instant::now() + interval;
+        let next = |from: tokio::time::Instant| {
+            from.checked_add(interval)
+                .unwrap_or(from + healing_core::duration_bound::MAX)
+        };
+        let mut next_pass = next(tokio::time::Instant::now());
         self.publish();
+        let mut last_publish = tokio::time::Instant::now();
         loop {
+            // Under a flood of events the snapshot is built at most every PUBLISH_EVERY, not per event.
+            let publish_at = self
+                .dirty
+                .then_some(last_publish + crate::publishing::PUBLISH_EVERY);
             let wake_in = self
                 .next_wake()
                 .map(|t| t.duration_since(self.clock.now()).unwrap_or(Duration::ZERO));
@@ -250,11 +296,15 @@ impl Supervisor {
                 },
                 _ = timer => self.on_timers(),
                 _ = tokio::time::sleep_until(next_pass) => {
-                    next_pass = tokio::time::Instant::now() + interval;
+                    next_pass = next(tokio::time::Instant::now());
                     self.health_pass();
                 }
+                _ = async { tokio::time::sleep_until(publish_at.unwrap_or(next_pass)).await }, if publish_at.is_some() => {}
             }
-            self.publish();
+            if publish_at.is_none_or(|at| tokio::time::Instant::now() >= at) && self.dirty {
+                self.publish();
+                last_publish = tokio::time::Instant::now();
+            }
         }
     }
 
@@ -271,8 +321,14 @@ impl Supervisor {
                 agent,
                 generation,
                 incidents,
-            } => self.on_incidents(agent, generation, incidents),
-            Event::LogIncidents { agent, incidents } => self.on_log_incidents(agent, incidents),
+            } => {
+                self.backlog.release();
+                self.on_incidents(agent, generation, incidents);
+            }
+            Event::LogIncidents { agent, incidents } => {
+                self.backlog.release();
+                self.on_log_incidents(agent, incidents);
+            }
             Event::FollowProgress => self.dirty = true,
             Event::FixDone { target, outcome } => self.on_fix_done(target, outcome),
             Event::ProbeFailed {
@@ -280,15 +336,6 @@ impl Supervisor {
                 generation,
                 reason,
             } => self.on_probe_failed(agent, generation, reason),
-        }
-    }
-
-    /// Hands a snapshot to the state writer when something changed.
-    pub fn publish(&mut self) {
-        if self.dirty {
-            self.dirty = false;
-            let snap = self.snapshot();
-            self.snapshots.send_replace(Some(Arc::new(snap)));
         }
     }
 }

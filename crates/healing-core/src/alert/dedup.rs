@@ -1,5 +1,6 @@
 //! De-duplication: the same incident key is sent at most once per window, so a crash loop becomes one
-//! message instead of hundreds.
+//! message instead of hundreds. Keys are remembered as a 64-bit fingerprint, not as their text: a
+//! key derived from log lines costs eight bytes however long the line.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -12,8 +13,8 @@ const MAX_KEYS: usize = 4096;
 pub(super) struct Dedup {
     /// How long a key stays "recently sent".
     window: Duration,
-    /// Key → time it was last admitted.
-    seen: HashMap<String, SystemTime>,
+    /// Key fingerprint → time it was last admitted.
+    seen: HashMap<u64, SystemTime>,
 }
 
 impl Dedup {
@@ -32,7 +33,8 @@ impl Dedup {
 
     /// True when `key` should be sent now (and remembers it); false for a duplicate.
     pub(super) fn admit(&mut self, key: &str, now: SystemTime) -> bool {
-        if let Some(&at) = self.seen.get(key)
+        let key = fingerprint(key);
+        if let Some(&at) = self.seen.get(&key)
             && self.within_window(at, now)
         {
             return false;
@@ -43,17 +45,25 @@ impl Dedup {
                 .retain(|_, at| now.duration_since(*at).map_or(true, |age| age < window));
             if self.seen.len() >= MAX_KEYS {
                 // Still full of live keys: forget the oldest quarter at once (amortised, not per insert).
-                let mut by_age: Vec<(SystemTime, String)> =
-                    self.seen.iter().map(|(k, at)| (*at, k.clone())).collect();
+                let mut by_age: Vec<(SystemTime, u64)> =
+                    self.seen.iter().map(|(k, at)| (*at, *k)).collect();
                 by_age.sort();
                 for (_, k) in by_age.into_iter().take(MAX_KEYS / 4) {
                     self.seen.remove(&k);
                 }
             }
         }
-        self.seen.insert(key.to_string(), now);
+        self.seen.insert(key, now);
         true
     }
+}
+
+/// A stable 64-bit fingerprint of a key (SipHash with fixed keys: the same in every run).
+fn fingerprint(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
 }
 
 #[cfg(test)]

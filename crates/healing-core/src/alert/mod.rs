@@ -11,8 +11,10 @@
 
 mod dedup;
 mod format;
+mod gate;
 mod http;
 mod outbox;
+mod rate;
 mod telegram;
 mod webhook;
 mod worker;
@@ -163,6 +165,13 @@ pub struct AlertOptions {
     pub outbox_retry_every: Duration,
     /// Outbox entries kept at most (oldest dropped first).
     pub outbox_limit: usize,
+    /// Rate-limit window: each agent may send `per_agent_burst` alerts in it, all together
+    /// `total_burst`; the rest become one summary per agent when it ends.
+    pub rate_window: Duration,
+    /// Alerts per agent per `rate_window`.
+    pub per_agent_burst: u32,
+    /// Alerts overall per `rate_window`.
+    pub total_burst: u32,
 }
 
 impl Default for AlertOptions {
@@ -177,6 +186,9 @@ impl Default for AlertOptions {
             request_timeout: Duration::from_secs(10),
             outbox_retry_every: Duration::from_secs(60),
             outbox_limit: 500,
+            rate_window: Duration::from_secs(600),
+            per_agent_burst: 3,
+            total_burst: 30,
         }
     }
 }
@@ -200,6 +212,8 @@ pub struct AlertStats {
     pub rejected: u64,
     /// Dropped because the queue was full.
     pub dropped_queue_full: u64,
+    /// Held back by the rate limit (reported in summaries).
+    pub rate_limited: u64,
     /// Waits requested before a retry (server `retry_after` or backoff), unscaled; last 64.
     pub requested_waits: Vec<Duration>,
     /// Entries currently in the outbox.
@@ -213,6 +227,28 @@ pub struct AlertStats {
 
 /// Alerts remembered in [`AlertStats::recent`].
 pub const RECENT_ALERTS_KEPT: usize = 20;
+
+/// Remembers what became of `alert` in the bounded list of recent alerts.
+pub(super) fn note_recent(
+    stats: &Mutex<AlertStats>,
+    at: std::time::SystemTime,
+    alert: &Alert,
+    outcome: &'static str,
+    sink: Option<SinkKind>,
+) {
+    let mut stats = lock(stats);
+    if stats.recent.len() >= RECENT_ALERTS_KEPT {
+        stats.recent.pop_front();
+    }
+    stats.recent.push_back(AlertRecord {
+        at,
+        severity: alert.severity,
+        agent: alert.agent.clone(),
+        title: alert.title.clone(),
+        outcome,
+        sink,
+    });
+}
 
 /// One alert and what the worker did with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,6 +279,8 @@ pub struct AlertHandle {
     tx: Option<mpsc::Sender<Command>>,
     /// Shared with the worker.
     stats: Arc<Mutex<AlertStats>>,
+    /// Admission (severity, dedup, rate limit), shared with the worker for its summaries.
+    gate: Option<Arc<Mutex<gate::Gate>>>,
 }
 
 impl std::fmt::Debug for AlertHandle {
@@ -259,12 +297,18 @@ impl AlertHandle {
         AlertHandle {
             tx: None,
             stats: Arc::default(),
+            gate: None,
         }
     }
 
     /// Queues an alert. Never blocks: a full queue drops the alert with a warning.
     pub fn send(&self, alert: Alert) {
         let Some(tx) = &self.tx else { return };
+        if let Some(gate) = &self.gate
+            && !lock_gate(gate).admit(&alert, &self.stats)
+        {
+            return;
+        }
         match tx.try_send(Command::Alert(alert)) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(Command::Alert(a))) => {
@@ -294,6 +338,10 @@ impl AlertHandle {
     pub fn stats(&self) -> AlertStats {
         lock(&self.stats).clone()
     }
+}
+
+fn lock_gate(gate: &Mutex<gate::Gate>) -> std::sync::MutexGuard<'_, gate::Gate> {
+    gate.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn lock(stats: &Mutex<AlertStats>) -> std::sync::MutexGuard<'_, AlertStats> {
@@ -340,12 +388,34 @@ impl Alerter {
     ) -> (AlertHandle, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
         let stats = Arc::new(Mutex::new(AlertStats::default()));
-        let worker = worker::Worker::new(cfg, sinks, options, store, source, clock, stats.clone());
+        let gate = Arc::new(Mutex::new(gate::Gate {
+            min_severity: cfg.min_severity,
+            dedup: dedup::Dedup::new(cfg.dedup_window),
+            rate: rate::RateLimit::new(
+                options.rate_window,
+                options.per_agent_burst,
+                options.total_burst,
+                clock.now(),
+            ),
+            has_sinks: sinks.telegram.is_some() || sinks.webhook.is_some(),
+            clock: clock.clone(),
+        }));
+        let worker = worker::Worker::new(
+            cfg,
+            sinks,
+            options,
+            store,
+            source,
+            clock,
+            stats.clone(),
+            gate.clone(),
+        );
         let task = tokio::spawn(worker.run(rx, shutdown));
         (
             AlertHandle {
                 tx: Some(tx),
                 stats,
+                gate: Some(gate),
             },
             task,
         )

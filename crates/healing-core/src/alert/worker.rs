@@ -1,17 +1,13 @@
 //! The worker task: filter, de-duplicate, deliver with retries, park failures in the outbox.
 
-use super::dedup::Dedup;
 use super::format::{Style, render};
+use super::gate::Gate;
 use super::outbox::Outbox;
 use super::telegram::TelegramSink;
 use super::webhook::WebhookSink;
-use super::{
-    Alert, AlertError, AlertOptions, AlertRecord, AlertSinks, AlertStats, Command,
-    RECENT_ALERTS_KEPT, SinkKind, lock,
-};
+use super::{Alert, AlertError, AlertOptions, AlertSinks, AlertStats, Command, SinkKind, lock};
 use crate::clock::SharedClock;
 use crate::config::AlertsConfig;
-use crate::kind::Severity;
 use crate::state::{StateStore, docs};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -52,8 +48,7 @@ pub(super) struct Worker {
     /// which keeps its code out of memory (the idle RSS goal) and its set-up off the start path.
     client: OnceLock<Result<reqwest::Client, String>>,
     options: AlertOptions,
-    min_severity: Severity,
-    dedup: Dedup,
+    gate: Arc<Mutex<Gate>>,
     outbox: Outbox,
     clock: SharedClock,
     stats: Arc<Mutex<AlertStats>>,
@@ -61,6 +56,8 @@ pub(super) struct Worker {
 }
 
 impl Worker {
+    // The alerter's parts, each from where it is built (config, environment, caller, shared state).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         cfg: &AlertsConfig,
         sinks: AlertSinks,
@@ -69,6 +66,7 @@ impl Worker {
         source: &str,
         clock: SharedClock,
         stats: Arc<Mutex<AlertStats>>,
+        gate: Arc<Mutex<Gate>>,
     ) -> Self {
         let mut list = Vec::new();
         if let Some((token, chat_id)) = sinks.telegram {
@@ -96,8 +94,7 @@ impl Worker {
         Self {
             sinks: list,
             client: OnceLock::new(),
-            min_severity: cfg.min_severity,
-            dedup: Dedup::new(cfg.dedup_window),
+            gate,
             outbox,
             clock,
             stats,
@@ -118,16 +115,23 @@ impl Worker {
             .outbox_retry_every
             .max(Duration::from_millis(10));
         let mut retry = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        let mut summaries = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => break,
                 cmd = rx.recv() => match cmd {
-                    Some(Command::Alert(alert)) => self.handle(alert, &shutdown).await,
+                    Some(Command::Alert(alert)) => self.deliver_all(alert, &shutdown).await,
                     Some(Command::Flush(done)) => { let _ = done.send(()); }
                     None => break,
                 },
                 _ = retry.tick(), if !self.outbox.entries.is_empty() => self.resend_outbox(&shutdown).await,
+                _ = summaries.tick() => {
+                    let due = crate::alert::lock_gate(&self.gate).rate.due_summaries(&self.source, self.clock.now());
+                    for summary in due {
+                        self.deliver_all(summary, &shutdown).await;
+                    }
+                }
             }
         }
         // Stopping: whatever is still queued goes to the outbox without touching the network.
@@ -135,10 +139,8 @@ impl Worker {
         while let Ok(cmd) = rx.try_recv() {
             match cmd {
                 Command::Alert(alert) => {
-                    if self.admit(&alert) {
-                        for kind in self.sinks.iter().map(Sink::kind).collect::<Vec<_>>() {
-                            self.park(alert.clone(), kind, "not sent before shutdown".into());
-                        }
+                    for kind in self.sinks.iter().map(Sink::kind).collect::<Vec<_>>() {
+                        self.park(alert.clone(), kind, "not sent before shutdown".into());
                     }
                 }
                 Command::Flush(done) => {
@@ -150,36 +152,8 @@ impl Worker {
         self.update_pending();
     }
 
-    /// Severity filter and de-duplication; logs the outcome of a dropped alert.
-    fn admit(&mut self, alert: &Alert) -> bool {
-        if alert.severity < self.min_severity {
-            lock(&self.stats).below_threshold += 1;
-            self.note(alert, "below_threshold", None);
-            tracing::info!(key = alert.key, severity = %alert.severity, title = alert.title,
-                outcome = "below_threshold", "alert recorded, not sent");
-            return false;
-        }
-        if !self.dedup.admit(&alert.key, self.clock.now()) {
-            lock(&self.stats).duplicates += 1;
-            self.note(alert, "duplicate", None);
-            tracing::info!(key = alert.key, severity = %alert.severity,
-                outcome = "duplicate", "alert dropped as duplicate within the dedup window");
-            return false;
-        }
-        if self.sinks.is_empty() {
-            lock(&self.stats).no_sink += 1;
-            self.note(alert, "no_sink", None);
-            tracing::warn!(key = alert.key, severity = %alert.severity, title = alert.title,
-                outcome = "no_sink", "alert (no sink configured)");
-            return false;
-        }
-        true
-    }
-
-    async fn handle(&mut self, alert: Alert, shutdown: &CancellationToken) {
-        if !self.admit(&alert) {
-            return;
-        }
+    /// Delivers to every sink; failures go to the outbox.
+    async fn deliver_all(&mut self, alert: Alert, shutdown: &CancellationToken) {
         for i in 0..self.sinks.len() {
             let kind = self.sinks[i].kind();
             match self.deliver(i, &alert, shutdown).await {
@@ -196,18 +170,7 @@ impl Worker {
 
     /// Remembers what became of `alert` for the status views (bounded).
     fn note(&self, alert: &Alert, outcome: &'static str, sink: Option<SinkKind>) {
-        let mut stats = lock(&self.stats);
-        if stats.recent.len() >= RECENT_ALERTS_KEPT {
-            stats.recent.pop_front();
-        }
-        stats.recent.push_back(AlertRecord {
-            at: self.clock.now(),
-            severity: alert.severity,
-            agent: alert.agent.clone(),
-            title: alert.title.clone(),
-            outcome,
-            sink,
-        });
+        super::note_recent(&self.stats, self.clock.now(), alert, outcome, sink);
     }
 
     fn failed(&mut self, alert: Alert, kind: SinkKind, error: AlertError) {

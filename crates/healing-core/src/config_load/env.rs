@@ -60,10 +60,13 @@ pub(crate) fn apply(
     ] {
         let Some(raw) = get(name) else { continue };
         match raw.trim().parse::<u64>() {
-            Ok(secs) => {
-                *slot = Duration::from_secs(secs);
-                origins.insert(key, name);
-            }
+            Ok(secs) => match crate::duration_bound::check(Duration::from_secs(secs)) {
+                Ok(d) => {
+                    *slot = d;
+                    origins.insert(key, name);
+                }
+                Err(e) => problems.push((name, e)),
+            },
             Err(_) => problems.push((
                 name,
                 format!("expected whole seconds (e.g. 60), got {raw:?}"),

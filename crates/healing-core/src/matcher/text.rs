@@ -192,7 +192,7 @@ pub(crate) fn is_indented(text: &str) -> bool {
 }
 
 /// At most `max` bytes of `text`, cut on a character boundary.
-pub(crate) fn truncate(text: &str, max: usize) -> &str {
+pub fn truncate(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
     }
