@@ -10,6 +10,8 @@
 mod install;
 mod paths;
 
+use paths::{absolute, is_first_party, looks_like_file, shorten};
+
 use install::InstallMode;
 
 use crate::package_map::{
@@ -400,38 +402,4 @@ fn compile_glob(pattern: &str, full: &str) -> Result<Glob, PolicyError> {
             pattern: pattern.to_string(),
             source,
         })
-}
-
-/// A final component with a dot (`app.log`, `.env`) is taken for a file; anything else for a directory.
-fn looks_like_file(path: &Path) -> bool {
-    path.file_name()
-        .is_some_and(|n| n.to_string_lossy().contains('.'))
-}
-
-fn absolute(path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|d| d.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
-    }
-}
-
-/// Log text quoted in a reason stays short.
-fn shorten(text: &str) -> String {
-    const MAX: usize = 120;
-    match text.char_indices().nth(MAX) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_string(),
-    }
-}
-
-/// A module the agent ships itself: `<cwd>/name.py` or a `<cwd>/name/` package directory.
-fn is_first_party(module: &str, cwd: &Path) -> bool {
-    let valid = !module.is_empty()
-        && module
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
-    valid && (cwd.join(format!("{module}.py")).is_file() || cwd.join(module).is_dir())
 }

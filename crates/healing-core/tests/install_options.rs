@@ -53,6 +53,15 @@ async fn run(
     (outcome, got, base)
 }
 
+/// The installer never ran and the refusal names `why`.
+fn assert_refused((outcome, argv, _): (FixOutcome, Option<Vec<String>>, PathBuf), why: &str) {
+    assert!(argv.is_none(), "the installer ran: {argv:?}");
+    let FixOutcome::Refused { reason } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(reason.contains(why), "{reason}");
+}
+
 #[tokio::test]
 async fn index_links_and_constraints_go_to_the_installer_as_the_file_has_them() {
     let file = "--index-url https://pypi.internal.example/simple\n--extra-index-url=https://mirror.example/simple\n-f wheels\n-c constraints.txt\nneolight-core==1.4.2\n";
@@ -90,23 +99,16 @@ async fn a_hash_pinned_file_is_installed_with_require_hashes_from_the_file() {
     let path = base.join("requirements.txt").display().to_string();
     assert_eq!(argv.unwrap(), ["--require-hashes", "-r", path.as_str()]);
     // A package with no hash in that file cannot be installed in hash mode: refused, not run bare.
-    let (outcome, argv, _) = run(file, "extra", "extra").await;
-    assert!(argv.is_none(), "{argv:?}");
-    let FixOutcome::Refused { reason } = outcome else {
-        panic!("{outcome:?}")
-    };
-    assert!(reason.contains("hash-pinned"), "{reason}");
+    assert_refused(run(file, "extra", "extra").await, "hash-pinned");
 }
 
 #[tokio::test]
 async fn options_that_cannot_be_honoured_refuse_the_install_with_the_reason() {
     let file = "--use-feature=truststore\nneolight-core==1.4.2\n";
-    let (outcome, argv, _) = run(file, "neolight-core", "neolight-core==1.4.2").await;
-    assert!(argv.is_none(), "the installer ran: {argv:?}");
-    let FixOutcome::Refused { reason } = outcome else {
-        panic!("{outcome:?}")
-    };
-    assert!(reason.contains("--use-feature"), "{reason}");
+    assert_refused(
+        run(file, "neolight-core", "neolight-core==1.4.2").await,
+        "--use-feature",
+    );
 }
 
 #[tokio::test]

@@ -54,6 +54,10 @@ const NOT_DECLARED: &[(&str, &str)] = &[
     // Optional: the defaults are right on Render.
     ("HEALING_CONFIG", "start commands pass --config"),
     (
+        "HEALING_HTTP_TOKEN",
+        "optional secret: without it the endpoints beyond /health and /metrics answer 403",
+    ),
+    (
         "HEALING_STATE_DIR",
         "Render's filesystem is ephemeral; the state lives in Key Value",
     ),

@@ -60,6 +60,9 @@ fn torture_writer_child() {
         ReadOutcome::Missing => 1,
         ReadOutcome::Corrupt { error, .. } => panic!("writer found a corrupt document: {error}"),
     };
+    // The redactor compiles its rules on first use (once per process, tens of ms in a debug build):
+    // done before the handshake, so the kills land in steady-state writes.
+    let _ = healing_core::redact::line("warm-up");
     // Tell the parent we are about to write, so its random kill lands inside the write loop.
     let mut out = std::io::stdout();
     out.write_all(format!("{READY}\n").as_bytes()).unwrap();

@@ -58,6 +58,31 @@ pub(crate) fn has_control_chars(text: &str) -> bool {
     text.chars().any(char::is_control)
 }
 
+/// A final component with a dot (`app.log`, `.env`) is taken for a file; anything else for a directory.
+pub(crate) fn looks_like_file(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().contains('.'))
+}
+
+pub(crate) fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    }
+}
+
+/// Log text quoted in a reason stays short.
+pub(crate) fn shorten(text: &str) -> String {
+    const MAX: usize = 120;
+    match text.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,4 +100,13 @@ mod tests {
         std::os::unix::fs::symlink("/nonexistent-target", root.join("dangling")).unwrap();
         assert!(resolve(&root.join("dangling/x")).is_err());
     }
+}
+
+/// A module the agent ships itself: `<cwd>/name.py` or a `<cwd>/name/` package directory.
+pub(crate) fn is_first_party(module: &str, cwd: &Path) -> bool {
+    let valid = !module.is_empty()
+        && module
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid && (cwd.join(format!("{module}.py")).is_file() || cwd.join(module).is_dir())
 }

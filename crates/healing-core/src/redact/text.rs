@@ -95,35 +95,60 @@ pub fn line_with(text: &str, known: &[&str]) -> String {
             out = out.replace(value, mask(value.len()));
         }
     }
+    // Each rule runs only when the text holds what it needs to match (cheap substring checks), so a
+    // long line of plain text costs a few scans, not seven regex searches.
+    let has = |needles: &[&str]| needles.iter().any(|n| out.contains(n));
+    let (sep, userinfo, bot) = (has(&["=", ":"]), has(&["@"]), has(&["bot"]));
+    let scheme = has(&["earer", "EARER", "asic", "ASIC"]);
+    let shape = has(&[
+        "sk", "_live_", "_test_", "whsec_", "AKIA", "xox", "gh", "AIza",
+    ]);
+    if !(sep || userinfo || bot || scheme || shape) {
+        return out;
+    }
     let r = &*RULES;
     let masked = |caps: &Captures<'_>| format!("{}{}", &caps[1], mask(caps[2].len()));
-    out = r
-        .userinfo
-        .replace_all(&out, |c: &Captures<'_>| {
-            format!("{}{}@", &c[1], mask(c[2].len()))
-        })
-        .into_owned();
-    out = r.keyed.replace_all(&out, masked).into_owned();
-    out = r
-        .telegram
-        .replace_all(&out, |c: &Captures<'_>| format!("bot{}", mask(c[1].len())))
-        .into_owned();
-    out = r.scheme.replace_all(&out, masked).into_owned();
-    out = r.authorization.replace_all(&out, masked).into_owned();
-    out = r
-        .shapes
-        .replace_all(&out, |c: &Captures<'_>| mask(c[1].len()).to_string())
-        .into_owned();
-    out = r
-        .entropy
-        .replace_all(&out, |c: &Captures<'_>| {
-            if high_entropy(&c[1]) {
-                format!("={}", mask(c[1].len()))
-            } else {
-                c[0].to_string()
-            }
-        })
-        .into_owned();
+    if userinfo {
+        out = r
+            .userinfo
+            .replace_all(&out, |c: &Captures<'_>| {
+                format!("{}{}@", &c[1], mask(c[2].len()))
+            })
+            .into_owned();
+    }
+    if sep {
+        out = r.keyed.replace_all(&out, masked).into_owned();
+    }
+    if bot {
+        out = r
+            .telegram
+            .replace_all(&out, |c: &Captures<'_>| format!("bot{}", mask(c[1].len())))
+            .into_owned();
+    }
+    if sep {
+        out = r.scheme.replace_all(&out, masked).into_owned();
+    }
+    if scheme {
+        out = r.authorization.replace_all(&out, masked).into_owned();
+    }
+    if shape {
+        out = r
+            .shapes
+            .replace_all(&out, |c: &Captures<'_>| mask(c[1].len()).to_string())
+            .into_owned();
+    }
+    if sep {
+        out = r
+            .entropy
+            .replace_all(&out, |c: &Captures<'_>| {
+                if high_entropy(&c[1]) {
+                    format!("={}", mask(c[1].len()))
+                } else {
+                    c[0].to_string()
+                }
+            })
+            .into_owned();
+    }
     out
 }
 
