@@ -239,7 +239,6 @@ async fn unknown_paths_are_404_and_only_the_named_documents_are_served() {
     write_status(dir.path(), SystemTime::now(), json!({"a": running(10)}));
     let server = serve(dir.path()).await;
     for path in [
-        "/",
         "/health/../.env",
         "/state/.env",
         "/health/self-healing-agent_alert_outbox.json",
@@ -253,6 +252,8 @@ async fn unknown_paths_are_404_and_only_the_named_documents_are_served() {
         "/health/prevention",
         "/health/recovery",
         "/metrics",
+        "/",
+        "/status/page.json",
     ] {
         let (_, body) = server.get(path).await;
         assert!(
