@@ -30,4 +30,5 @@ pub mod run;
 pub mod state_doc;
 pub mod wake;
 
+pub use pass::SOURCE;
 pub use run::{RunConfig, RunOutcome, run};

@@ -12,7 +12,7 @@
 //! | [`backoff`], [`budget`], [`breaker`], [`clock`] | restart timing: exponential backoff with jitter, rolling restart budget, circuit breaker |
 //! | [`state`] | atomic, versioned, single-writer state documents |
 //! | [`alert`] | Telegram and webhook alerts with de-duplication, a queue and a persistent outbox |
-//! | [`service`] | what every binary's `main` shares: logging set-up and the stop signals |
+//! | [`service`] | the runtime every binary runs inside: state and lease, alerter, store watch, shutdown order, exit codes |
 //! | [`redact`] | keeping secrets out of logs, state and HTTP responses |
 
 pub mod alert;

@@ -63,7 +63,8 @@ async fn pass_with_render(base: &str, key: &'static str) -> PassWithRender {
         clock,
         options,
         Box::new(env),
-    );
+    )
+    .expect("the test config's fix policy is valid");
     PassWithRender {
         _dir: dir,
         agent,

@@ -97,7 +97,11 @@ fn a_second_prevention_agent_of_the_service_is_refused_while_the_first_runs_even
         .output()
         .unwrap();
     let logs = text(&second);
-    assert_eq!(second.status.code(), Some(2), "{logs}");
+    assert_eq!(
+        second.status.code(),
+        Some(1),
+        "a taken state is a runtime failure: {logs}"
+    );
     assert!(logs.contains("already running"), "{logs}");
     assert!(logs.contains("service"), "{logs}");
 

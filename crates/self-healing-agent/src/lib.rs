@@ -42,14 +42,13 @@ use crate::healer::{Healer, HealerConfig};
 use crate::state_docs::{SelfHealingDoc, spawn_writer, write_snapshot};
 use crate::supervisor::Supervisor;
 use anyhow::Context;
-use healing_core::alert::{Alert, AlertHandle, Alerter};
+use healing_core::alert::{Alert, AlertHandle};
 use healing_core::catalogue::Catalogue;
 use healing_core::clock::{SharedClock, system_clock};
 use healing_core::config_load::LoadedConfig;
-use healing_core::executor::Executor;
 use healing_core::kind::Severity;
-use healing_core::policy::Policy;
-use healing_core::state::{ReadOutcome, StateStore, docs, open_state, watch_store_health};
+use healing_core::service::Service;
+use healing_core::state::{Loaded, Scope, StateStore, docs};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -57,9 +56,6 @@ use tokio_util::sync::CancellationToken;
 
 /// The `source` of every alert and the writer name of every document.
 pub const SOURCE: &str = "self-healing-agent";
-
-/// How long shutdown waits for queued alerts to be delivered before parking them in the outbox.
-const ALERT_FLUSH: Duration = Duration::from_secs(2);
 
 /// Runs the supervisor until `shutdown` fires, then stops every agent and writes the final state.
 pub async fn run(loaded: LoadedConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -74,34 +70,19 @@ pub async fn run_with_clock(
 ) -> anyhow::Result<()> {
     let config = Arc::new(loaded.config.clone());
     let state_dir = config.state_dir.clone();
-    // Dropped last, after the final write and the outbox: releases the directory lock or the lease.
-    let (store, guard) = open_state(&config, SOURCE, clock.clone())
-        .context("cannot take the state for self-healing-agent")?;
-    tracing::info!(state = %store.describe(), "state opened");
-    let (previous, corrupt) = match store.read::<SelfHealingDoc>(docs::SELF_HEALING) {
-        ReadOutcome::Loaded(doc) => (doc, None),
-        ReadOutcome::Missing => (SelfHealingDoc::default(), None),
-        ReadOutcome::Corrupt { moved_to, error } => {
-            tracing::warn!(moved_to = %moved_to, error = %error, "state file was corrupt; set aside, starting fresh");
-            (SelfHealingDoc::default(), Some(moved_to))
-        }
-    };
+    // The service runtime: state and its lock or lease, alerter, store watch; ended by `finish`.
+    let service = Service::start(SOURCE, Scope::Instance, &config, clock.clone(), shutdown)?;
+    let store = service.store().clone();
+    let Loaded {
+        value: previous,
+        set_aside: corrupt,
+    } = service.read_or_default::<SelfHealingDoc>(docs::SELF_HEALING);
     let catalogue = Arc::new(
         Catalogue::new(&config.patterns, &config.fixes.package_map)
             .context("cannot compile the error patterns")?,
     );
-    let policy = Arc::new(
-        Policy::from_config(&config.fixes, &loaded.base_dir)
-            .context("cannot build the fix policy")?,
-    );
-    let executor = Arc::new(
-        Executor::new(
-            policy.clone(),
-            config.fixes.install_command.clone(),
-            config.fixes.command_timeout,
-        )
-        .with_cwd(&loaded.base_dir),
-    );
+    let executor = Arc::new(Service::executor(&loaded)?);
+    let policy = executor.policy().clone();
     let healer = Healer::new(
         HealerConfig {
             restart: config.restart.clone(),
@@ -149,28 +130,14 @@ pub async fn run_with_clock(
     let follow_stop = CancellationToken::new();
     let followers = follow::start_all(&sup, &follow_stop);
     start_agents(&mut sup);
-    let alert_stop = CancellationToken::new();
-    let (alerts, alert_task) = Alerter::spawn(
-        &config.alerts,
-        store.clone(),
-        SOURCE,
-        clock.clone(),
-        alert_stop.clone(),
-    );
-    sup.alerts = alerts;
+    // Alerts from the agents' first start are sent again by `announce_holds`, once the handle is set.
+    sup.alerts = service.alerts().clone();
     announce_holds(&sup, corrupt);
     let writer = spawn_writer(store.clone(), snap_rx);
-    let store_watch = watch_store_health(
-        &store,
-        sup.alerts.clone(),
-        SOURCE,
-        shutdown.clone(),
-        alert_stop.clone(),
-    );
     let http_stop = CancellationToken::new();
     let http_task = listener.map(|l| start_http(l, &config, &store, &clock, &http_stop));
 
-    sup.run(&mut rx, &shutdown).await;
+    sup.run(&mut rx, service.token()).await;
     sup.stop_all(&mut rx).await;
     // The followers read the stopped agents' last lines, then their positions are final.
     follow_stop.cancel();
@@ -181,27 +148,19 @@ pub async fn run_with_clock(
         sup.on_event(ev);
     }
     let final_snapshot = sup.snapshot();
-    let alerts = sup.alerts.clone();
     drop(sup);
     let _ = writer.await;
     let store_for_write = store.clone();
     tokio::task::spawn_blocking(move || write_snapshot(&store_for_write, &final_snapshot))
         .await
         .context("final state write panicked")?;
-    // Deliver what the shutdown itself queued; whatever is still undelivered goes to the outbox.
-    let _ = tokio::time::timeout(ALERT_FLUSH, alerts.flush()).await;
-    alert_stop.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(3), alert_task).await;
     http_stop.cancel();
     if let Some(task) = http_task {
         let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
     }
-    if let Some(task) = store_watch {
-        task.abort();
-    }
     drop(store);
-    drop(guard);
-    tracing::info!("self-healing-agent stopped");
+    // Delivers what the shutdown itself queued, stops the store watch, releases the lock or lease.
+    service.finish().await?;
     Ok(())
 }
 
