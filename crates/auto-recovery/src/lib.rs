@@ -10,10 +10,9 @@
 //! |---|---|
 //! | [`probe`] | one health probe and the classification of its failure |
 //! | [`wake`] | concurrent probing and the wake-up of sleeping services |
-//! | [`render_api`], [`render_types`], [`rate_limit`] | the Render API client, its object shapes, its rate limits |
-//! | [`deploys`] | failed deploys/events, and the ids already alerted |
+//! //! | [`deploys`] | failed deploys/events, and the ids already alerted |
 //! | [`checks`], [`dependencies`] | env vars, paths, dependencies |
-//! | [`pass`], [`render_check`] | one pass |
+//! | [`pass`], [`render_check`] | one pass; the Render API through `healing_core::render` |
 //! | [`state_doc`] | the state document |
 //! | [`run`] | set-up, the loop, shutdown |
 
@@ -22,10 +21,7 @@ pub mod dependencies;
 pub mod deploys;
 pub mod pass;
 pub mod probe;
-pub mod rate_limit;
-pub mod render_api;
 pub mod render_check;
-pub mod render_types;
 pub mod run;
 pub mod state_doc;
 pub mod wake;

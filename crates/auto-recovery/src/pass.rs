@@ -3,7 +3,6 @@
 //! and the pass goes on; the pass ends with the list of problems that remain.
 
 use crate::checks::{self, EnvFn, PathCheck};
-use crate::render_api::RenderClient;
 use crate::render_check;
 use crate::state_doc::{PassSummary, RecoveryState, ServiceStatus};
 use crate::wake::{self, ServiceCheck, Target};
@@ -13,6 +12,7 @@ use healing_core::config::{RecoveryConfig, ServiceConfig};
 use healing_core::dependencies::ProbeCache;
 use healing_core::executor::Executor;
 use healing_core::kind::Severity;
+use healing_core::render::RenderClient;
 use healing_core::state::rfc3339;
 use std::sync::Arc;
 use tokio::time::Instant;

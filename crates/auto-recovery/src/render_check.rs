@@ -4,9 +4,9 @@
 
 use crate::deploys::{self, Assessment};
 use crate::pass::{PassContext, PassReport};
-use crate::render_api::{RenderApiError, RenderClient, Service};
 use crate::state_doc::{ActionRecord, CrashRef, DeployRef, RecoveryState, RenderServiceStatus};
 use healing_core::kind::Severity;
+use healing_core::render::{RenderApiError, RenderClient, Service};
 use healing_core::state::rfc3339;
 
 /// Reads every watched service and acts on what it finds. `down` holds the Render ids of probed services
@@ -151,7 +151,7 @@ async fn judge(
     report: &mut PassReport,
     service: &Service,
     found: &Assessment,
-    deploys: &[crate::render_api::Deploy],
+    deploys: &[healing_core::render::Deploy],
     down: &[(String, String)],
 ) {
     let label = deploys::label(service);

@@ -3,12 +3,12 @@
 
 use crate::checks::EnvFn;
 use crate::pass::{PassContext, SOURCE, run_pass};
-use crate::render_api::{ClientOptions, RenderClient};
 use crate::state_doc::RecoveryState;
 use healing_core::clock::{SharedClock, system_clock};
 use healing_core::config::RenderApiConfig;
 use healing_core::config_load::LoadedConfig;
 use healing_core::dependencies::ProbeCache;
+use healing_core::render::RenderClient;
 use healing_core::service::{Exit, Service, ServiceError};
 use healing_core::state::{Scope, docs};
 use std::sync::Arc;
@@ -124,18 +124,9 @@ pub async fn run_with(
     Ok(outcome)
 }
 
-/// The Render client, when the key's env var is set and non-empty.
-fn render_client(cfg: &RenderApiConfig, env: &EnvFn) -> anyhow::Result<Option<RenderClient>> {
-    let Some(key) = env(&cfg.api_key_env).filter(|k| !k.trim().is_empty()) else {
-        return Ok(None);
-    };
-    let options = ClientOptions {
-        api_base: cfg.api_base.clone(),
-        request_timeout: cfg.request_timeout,
-        max_retry_wait: cfg.max_retry_wait,
-        page_limit: cfg.page_limit,
-    };
-    RenderClient::new(options, &key)
-        .map(Some)
-        .map_err(|e| ServiceError::BadConfig(format!("[recovery.render]: {e}")).into())
+/// The Render client, when the key's env var is set and non-empty; an unusable `[recovery.render]` is
+/// bad configuration.
+fn render_client(cfg: &RenderApiConfig, env: &EnvFn) -> Result<Option<RenderClient>, ServiceError> {
+    RenderClient::from_env(cfg, env)
+        .map_err(|e| ServiceError::BadConfig(format!("[recovery.render]: {e}")))
 }

@@ -12,6 +12,7 @@
 //! | [`backoff`], [`budget`], [`breaker`], [`clock`] | restart timing: exponential backoff with jitter, rolling restart budget, circuit breaker |
 //! | [`state`] | atomic, versioned, single-writer state documents |
 //! | [`alert`] | Telegram and webhook alerts with de-duplication, a queue and a persistent outbox |
+//! | [`render`], [`http_client`] | the one Render API client (auth, pagination, rate limits, bounded bodies); what every HTTP caller shares |
 //! | [`service`] | the runtime every binary runs inside: state and lease, alerter, store watch, shutdown order, exit codes |
 //! | [`redact`] | keeping secrets out of logs, state and HTTP responses |
 
@@ -26,6 +27,7 @@ pub mod config_load;
 pub mod dependencies;
 pub mod executor;
 pub mod fix;
+pub mod http_client;
 pub mod incident;
 pub mod kind;
 pub mod line_reader;
@@ -33,6 +35,7 @@ pub mod matcher;
 pub mod package_map;
 pub mod policy;
 pub mod redact;
+pub mod render;
 pub mod requirements;
 pub mod service;
 pub mod state;

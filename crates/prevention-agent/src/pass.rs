@@ -6,7 +6,7 @@
 
 use crate::deps_check;
 use crate::measure::{Measurement, Sampler, Source, Unit, measurement};
-use crate::render_metrics::RenderMetrics;
+use crate::render_source::MetricsSource;
 use crate::state_doc::{CheckResult, Outcome, PreventionState, WarningEntry};
 use crate::suggestions::{self, WalkLimits};
 use crate::thresholds::{Rule, Transition};
@@ -85,7 +85,7 @@ pub struct Prevention {
     pub(crate) options: PassOptions,
     pub(crate) env: EnvLookup,
     /// The agents' service through Render's metrics API, when configured; `Err` when misconfigured.
-    pub(crate) render: Result<Option<RenderMetrics>, String>,
+    pub(crate) render: Result<Option<MetricsSource>, String>,
     /// The interpreter's last answer, reused until it can have changed.
     pub(crate) probes: ProbeCache,
     pub(crate) state: PreventionState,
