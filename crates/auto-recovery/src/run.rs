@@ -1,8 +1,7 @@
 //! auto-recovery's own loop (or one pass), inside the service runtime ([`healing_core::service::Service`])
 //! that opens the state, alerts and shuts down.
 
-use crate::checks::EnvFn;
-use crate::pass::{PassContext, SOURCE, run_pass};
+use crate::pass::{EnvFn, PassContext, SOURCE, run_pass};
 use crate::state_doc::RecoveryState;
 use healing_core::clock::{SharedClock, system_clock};
 use healing_core::config::RenderApiConfig;
@@ -77,7 +76,6 @@ pub async fn run_with(
         requirements: config.fixes.requirements.clone(),
         probes: Arc::new(ProbeCache::new(PROBE_MAX_AGE, clock.clone())),
         env,
-        alerts: service.alerts().clone(),
         clock,
     };
     let mut state: RecoveryState = service.read_or_default(docs::RECOVERY).value;
@@ -93,7 +91,11 @@ pub async fn run_with(
     );
 
     let outcome = loop {
-        let report = run_pass(&ctx, &mut state, &token).await;
+        let mut report = run_pass(&ctx, &mut state, &token).await;
+        // The pass found and recorded; the loop alerts.
+        for alert in report.alerts.drain(..) {
+            service.alerts().send(alert);
+        }
         if let Err(err) = store.write(docs::RECOVERY, &state) {
             tracing::error!(error = %err, "could not write the recovery state");
         }

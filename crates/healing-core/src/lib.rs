@@ -8,7 +8,7 @@
 //! | [`kind`], [`incident`] | the closed vocabularies (error kinds, severities, actions) and the diagnosed incident |
 //! | [`catalogue`], [`matcher`], [`line_reader`], [`package_map`] | the error-pattern catalogue and the streaming traceback-aware matcher |
 //! | [`requirements`], [`fix`], [`policy`], [`executor`] | typed fix actions, the safety policy, the argv executor |
-//! | [`dependencies`] | requirements against what the agents' interpreter has installed; installing the missing ones |
+//! | [`dependencies`], [`environment`] | requirements against what the agents' interpreter has installed, installing the missing ones; required env vars and paths |
 //! | [`backoff`], [`budget`], [`breaker`], [`clock`] | restart timing: exponential backoff with jitter, rolling restart budget, circuit breaker |
 //! | [`state`] | atomic, versioned, single-writer state documents |
 //! | [`alert`] | Telegram and webhook alerts with de-duplication, a queue and a persistent outbox |
@@ -25,6 +25,7 @@ pub mod clock;
 pub mod config;
 pub mod config_load;
 pub mod dependencies;
+pub mod environment;
 pub mod executor;
 pub mod fix;
 pub mod http_client;
