@@ -8,6 +8,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`cgroup`], [`procfs`], [`disk`] | readers taking a root path (fixture trees in tests) |
+//! | [`host`] | the host through `sysinfo`, for machines without procfs (macOS development) |
 //! | [`measure`] | readings turned into percentages against the right budget |
 //! | [`thresholds`] | the warning episode state machine (sustained, hysteresis) |
 //! | [`checks`], [`deps_check`] | configuration, environment and dependency pre-checks |
@@ -19,6 +20,7 @@ pub mod cgroup;
 pub mod checks;
 pub mod deps_check;
 pub mod disk;
+pub mod host;
 pub mod measure;
 pub mod pass;
 pub mod procfs;
