@@ -78,15 +78,7 @@ fn reset_delay(value: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_static(v));
-        }
-        h
-    }
+    use crate::http_client::headers;
 
     #[test]
     fn retry_after_wins_over_ratelimit_reset() {
