@@ -80,7 +80,7 @@ impl Prevention {
             store,
             alerts,
             clock,
-            executor: Some(executor),
+            executor,
             options,
             env,
             state: PreventionState { passes: 0, ..state },
