@@ -117,3 +117,52 @@ fn a_second_prevention_agent_of_the_service_is_refused_while_the_first_runs_even
         text(&third)
     );
 }
+
+#[test]
+fn a_lost_lease_stops_the_agent_with_exit_status_1_as_in_every_binary() {
+    let Some((url, _server)) = any_store() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    // A pass every second: the next write after the takeover finds the lease gone.
+    let src = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("interval = \"1h\"", "interval = \"1s\"");
+    std::fs::write(&config, src).unwrap();
+    let ns = unique_namespace("pa");
+    let mut agent = command(&config, &url, &ns)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let key = format!("healing:{ns}:service:prevention_state.json");
+    eventually("the agent stores its document", || {
+        stored(&url, &key).is_some()
+    });
+
+    let lease = format!("healing:{ns}:~lease:service:prevention-agent");
+    kv_support::raw(
+        &url,
+        &["SET", &lease, "other pid 99 token 1", "PX", "60000"],
+    );
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    let status = loop {
+        if let Some(status) = agent.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = agent.kill();
+            panic!("the agent kept running after losing its lease");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut agent.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("prevention-agent lost its state lease"),
+        "{stderr}"
+    );
+}

@@ -67,3 +67,63 @@ fn an_unusable_fix_policy_is_bad_configuration_and_a_clean_run_exits_0() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[path = "../../healing-core/tests/kv_support/mod.rs"]
+mod kv_support;
+
+#[test]
+fn a_lost_lease_stops_the_supervisor_with_exit_status_1_not_0() {
+    let Some((url, _server)) = kv_support::any_store() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("healing.toml"),
+        "[[agents]]\nname = \"idle\"\ncommand = [\"sleep\", \"60\"]\n",
+    )
+    .unwrap();
+    let ns = kv_support::unique_namespace("sha");
+    let mut supervisor = Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
+        .current_dir(dir.path())
+        .env_remove("HEALING_CONFIG")
+        .env_remove("HEALING_STATE_DIR")
+        .env("HEALING_NAMESPACE", &ns)
+        .env("RENDER_INSTANCE_ID", "srv-lease-test")
+        .args(["--config", "healing.toml", "--state-url", &url])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lease = format!("healing:{ns}:~lease:srv-lease-test:self-healing-agent");
+    let held = |url: &str| {
+        matches!(
+            kv_support::raw(url, &["GET", &lease]),
+            redis::Value::BulkString(_)
+        )
+    };
+    kv_support::eventually("the supervisor holds its lease", || held(&url));
+    kv_support::raw(
+        &url,
+        &["SET", &lease, "other pid 99 token 1", "PX", "60000"],
+    );
+
+    // The lease is renewed every few seconds; the renewal finds it taken.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = supervisor.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = supervisor.kill();
+            panic!("the supervisor kept running after losing its lease");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut supervisor.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("self-healing-agent lost its state lease"),
+        "{stderr}"
+    );
+}
