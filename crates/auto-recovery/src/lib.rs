@@ -27,4 +27,4 @@ pub mod state_doc;
 pub mod wake;
 
 pub use pass::SOURCE;
-pub use run::{RunConfig, RunOutcome, run};
+pub use run::{RunOptions, RunOutcome, run};

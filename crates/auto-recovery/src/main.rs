@@ -1,7 +1,7 @@
 //! `auto-recovery`: wiring only — arguments, config, then [`auto_recovery::run`] inside the service
 //! runtime, which maps how it ended to the exit code (see the README's table).
 
-use auto_recovery::{RunConfig, SOURCE, run};
+use auto_recovery::{RunOptions, SOURCE, run};
 use clap::Parser;
 use healing_core::config_load::ConfigArgs;
 use healing_core::service;
@@ -31,12 +31,9 @@ fn main() -> ExitCode {
         Ok(loaded) => loaded,
         Err(e) => return service::report(SOURCE, &e).into(),
     };
-    let cfg = RunConfig {
-        loaded,
+    let options = RunOptions {
         once: args.once,
         interval: args.interval,
     };
-    service::main(SOURCE, |token| async move {
-        run(cfg, token).await.map(|outcome| outcome.exit())
-    })
+    service::main(SOURCE, |token| run(loaded, options, token))
 }

@@ -17,11 +17,9 @@ use tokio_util::sync::CancellationToken;
 /// Longest reuse of the interpreter's answer when nothing visible changed.
 const PROBE_MAX_AGE: Duration = Duration::from_secs(3600);
 
-/// What `main` hands over.
-#[derive(Debug)]
-pub struct RunConfig {
-    /// The loaded, validated configuration (`--state-dir` / `--state-url` already applied).
-    pub loaded: LoadedConfig,
+/// How the run should behave (the command line's part; the rest is the configuration).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
     /// `--once`: one pass, then exit.
     pub once: bool,
     /// `--interval` (over `[recovery] interval`).
@@ -49,22 +47,28 @@ impl RunOutcome {
     }
 }
 
-/// Runs passes until `--once` is done or `token` is cancelled.
-pub async fn run(cfg: RunConfig, token: CancellationToken) -> anyhow::Result<RunOutcome> {
+/// Runs passes until `--once` is done or `shutdown` is cancelled; the exit status says how it ended.
+pub async fn run(
+    loaded: LoadedConfig,
+    options: RunOptions,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Exit> {
     let env: Arc<EnvFn> = Arc::new(|name: &str| std::env::var(name).ok());
-    run_with(cfg, token, system_clock(), env).await
+    let outcome = run_with(loaded, options, shutdown, system_clock(), env).await?;
+    Ok(outcome.exit())
 }
 
 /// [`run`] with the clock and the env lookup injected.
 pub async fn run_with(
-    cfg: RunConfig,
-    token: CancellationToken,
+    loaded: LoadedConfig,
+    options: RunOptions,
+    shutdown: CancellationToken,
     clock: SharedClock,
     env: Arc<EnvFn>,
 ) -> anyhow::Result<RunOutcome> {
-    let config = &cfg.loaded.config;
-    let service = Service::start(SOURCE, Scope::Service, config, clock.clone(), token)?;
-    let executor = Service::executor(&cfg.loaded)?;
+    let config = &loaded.config;
+    let service = Service::start(SOURCE, Scope::Service, config, clock.clone(), shutdown)?;
+    let executor = Service::executor(&loaded)?;
     let ctx = PassContext {
         config: config.recovery.clone(),
         http: reqwest::Client::builder()
@@ -81,9 +85,9 @@ pub async fn run_with(
     let mut state: RecoveryState = service.read_or_default(docs::RECOVERY).value;
     let store = service.store().clone();
     let token = service.token().clone();
-    let interval = cfg.interval.unwrap_or(config.recovery.interval);
+    let interval = options.interval.unwrap_or(config.recovery.interval);
     tracing::info!(
-        once = cfg.once,
+        once = options.once,
         interval_s = interval.as_secs_f64(),
         services = ctx.config.services.len(),
         render_api = ctx.render.is_some(),
@@ -108,7 +112,7 @@ pub async fn run_with(
         for problem in &report.problems {
             tracing::warn!(problem = %problem, "problem remains");
         }
-        if cfg.once {
+        if options.once {
             break if report.healthy() {
                 RunOutcome::Healthy
             } else {

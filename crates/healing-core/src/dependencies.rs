@@ -18,13 +18,13 @@
 //! ```
 
 mod cache;
-mod markers;
 mod interpreter_probe;
+mod markers;
 mod workflow;
 
 pub use cache::ProbeCache;
-pub use markers::evaluate as evaluate_marker;
 pub use interpreter_probe::{Interpreter, probe};
+pub use markers::evaluate as evaluate_marker;
 pub use workflow::{DependencyRun, check_and_install};
 
 use crate::executor::{Executor, FixOutcome};
