@@ -131,7 +131,7 @@ fn a_lost_lease_stops_the_agent_with_exit_status_1_as_in_every_binary() {
         .replace("interval = \"1h\"", "interval = \"1s\"");
     std::fs::write(&config, src).unwrap();
     let ns = unique_namespace("pa");
-    let mut agent = command(&config, &url, &ns)
+    let agent = command(&config, &url, &ns)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -147,19 +147,11 @@ fn a_lost_lease_stops_the_agent_with_exit_status_1_as_in_every_binary() {
         &["SET", &lease, "other pid 99 token 1", "PX", "60000"],
     );
 
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
-    let status = loop {
-        if let Some(status) = agent.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = agent.kill();
-            panic!("the agent kept running after losing its lease");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut agent.stderr.take().unwrap(), &mut stderr).unwrap();
+    let (status, stderr) = kv_support::exit_on_its_own(
+        agent,
+        std::time::Duration::from_secs(40),
+        "the agent kept running after losing its lease",
+    );
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("prevention-agent lost its state lease"),

@@ -83,7 +83,7 @@ fn a_lost_lease_stops_the_supervisor_with_exit_status_1_not_0() {
     )
     .unwrap();
     let ns = kv_support::unique_namespace("sha");
-    let mut supervisor = Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
+    let supervisor = Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
         .current_dir(dir.path())
         .env_remove("HEALING_CONFIG")
         .env_remove("HEALING_STATE_DIR")
@@ -107,20 +107,12 @@ fn a_lost_lease_stops_the_supervisor_with_exit_status_1_not_0() {
         &["SET", &lease, "other pid 99 token 1", "PX", "60000"],
     );
 
-    // The lease is renewed every few seconds; the renewal finds it taken.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = supervisor.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = supervisor.kill();
-            panic!("the supervisor kept running after losing its lease");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut supervisor.stderr.take().unwrap(), &mut stderr).unwrap();
+    // The next state write or lease renewal finds the lease taken.
+    let (status, stderr) = kv_support::exit_on_its_own(
+        supervisor,
+        std::time::Duration::from_secs(60),
+        "the supervisor kept running after losing its lease",
+    );
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("self-healing-agent lost its state lease"),
