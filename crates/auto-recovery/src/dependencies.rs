@@ -1,12 +1,9 @@
-//! Python dependency check and install for auto-recovery.
-//!
-//! The issue requires the same code as the prevention-agent ("no second implementation"): this module only
-//! adapts `healing_core::dependencies` (interpreter probe, comparison, install through the fix policy's
-//! executor) to the pass and the state document.
+//! The dependency part of a pass: healing-core's one workflow ([`dependencies::check_and_install`]: the
+//! same steps the prevention-agent runs), its result turned into this binary's findings and status line.
 
-use crate::pass::{PassContext, PassReport};
-use crate::state_doc::EnvironmentStatus;
-use healing_core::dependencies;
+use crate::findings::Findings;
+use crate::pass::PassContext;
+use healing_core::dependencies::{self, DependencyRun};
 use healing_core::executor::FixOutcome;
 use healing_core::kind::Severity;
 use std::time::Duration;
@@ -14,57 +11,47 @@ use std::time::Duration;
 /// How long the interpreter may take to list its distributions.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Checks the declared requirements against the agents' interpreter and installs what is missing (the
-/// executor asks the policy first: only allow-listed, pinned distributions are ever installed).
-pub async fn check(ctx: &PassContext, env: &mut EnvironmentStatus, report: &mut PassReport) {
-    let Some(path) = &ctx.requirements else {
-        env.dependencies = Some("no requirements file configured".into());
-        return;
-    };
-    if !tokio::fs::try_exists(path).await.unwrap_or(false) {
-        env.dependencies = Some(format!("{} not found; nothing to check", path.display()));
-        return;
-    }
-    let requirements = match healing_core::requirements::parse_file(path) {
-        Ok(reqs) => reqs,
-        Err(err) => {
-            problem(
-                ctx,
-                report,
-                env,
-                Severity::High,
-                format!("requirements unreadable: {err}"),
+/// Checks the declared requirements against the agents' interpreter and installs what is missing.
+/// Returns the findings and the line for the state document's `environment.dependencies`.
+pub async fn check(ctx: &PassContext) -> (Findings, String) {
+    let mut found = Findings::default();
+    let run = dependencies::check_and_install(
+        &ctx.probes,
+        &ctx.python,
+        ctx.requirements.as_deref(),
+        Some(&ctx.executor),
+        PROBE_TIMEOUT,
+    )
+    .await;
+    let (report, installs) = match run {
+        DependencyRun::NoRequirementsFile => {
+            return (found, "no requirements file configured".into());
+        }
+        DependencyRun::FileAbsent(path) => {
+            return (
+                found,
+                format!("{} not found; nothing to check", path.display()),
             );
-            return;
         }
-    };
-    let found = match ctx
-        .probes
-        .check(&ctx.python, &requirements, PROBE_TIMEOUT)
-        .await
-    {
-        Ok(found) => found,
-        Err(err) => {
-            problem(ctx, report, env, err.severity(), err.to_string());
-            return;
+        DependencyRun::Unreadable(err) => {
+            let line = format!("requirements unreadable: {err}");
+            return (problem(&mut found, Severity::High, line.clone()), line);
         }
+        DependencyRun::ProbeFailed(err) => {
+            let line = err.to_string();
+            return (problem(&mut found, err.severity(), line.clone()), line);
+        }
+        DependencyRun::Checked { report, installs } => (report, installs),
     };
-    for wrong in found.wrong_versions() {
+    for wrong in report.wrong_versions() {
         tracing::warn!(name = %wrong.name, specifier = %wrong.specifier, status = ?wrong.status, "installed version outside the requirement");
     }
     let mut still_missing = Vec::new();
-    let installed = dependencies::install_missing(&found, &ctx.executor).await;
-    if installed
-        .iter()
-        .any(|r| matches!(r.outcome, FixOutcome::Succeeded { .. }))
-    {
-        ctx.probes.invalidate();
-    }
-    for result in installed {
+    for result in installs {
         match &result.outcome {
-            FixOutcome::Succeeded { .. } => report
-                .fixed
-                .push(format!("installed {}", result.requirement)),
+            FixOutcome::Succeeded { .. } => {
+                found.fixed(format!("installed {}", result.requirement))
+            }
             FixOutcome::NotNeeded => {}
             FixOutcome::Failed { detail } => {
                 still_missing.push(format!("{} (install failed: {detail})", result.requirement))
@@ -74,32 +61,27 @@ pub async fn check(ctx: &PassContext, env: &mut EnvironmentStatus, report: &mut 
             }
         }
     }
-    let total = found.checks.len();
     if still_missing.is_empty() {
-        env.dependencies = Some(format!(
-            "{total} requirements checked against {} {}",
-            found.python, found.python_version
-        ));
-    } else {
-        let line = format!("missing dependencies: {}", still_missing.join("; "));
-        problem(ctx, report, env, Severity::High, line);
+        let line = format!(
+            "{} requirements checked against {} {}",
+            report.checks.len(),
+            report.python,
+            report.python_version
+        );
+        return (found, line);
     }
+    let line = format!("missing dependencies: {}", still_missing.join("; "));
+    (problem(&mut found, Severity::High, line.clone()), line)
 }
 
-fn problem(
-    ctx: &PassContext,
-    report: &mut PassReport,
-    env: &mut EnvironmentStatus,
-    severity: Severity,
-    line: String,
-) {
-    ctx.alert(
+fn problem(found: &mut Findings, severity: Severity, line: String) -> Findings {
+    found.alert(
         "recovery:dependencies".into(),
         severity,
         None,
         "Python dependencies are not satisfied".into(),
         line.clone(),
     );
-    report.problems.push(line.clone());
-    env.dependencies = Some(line);
+    found.problem(line);
+    std::mem::take(found)
 }

@@ -3,7 +3,7 @@
 //! A failed deploy or a `server_failed` event is alerted exactly once per id, across runs: the ids already
 //! alerted are remembered in the state file ([`Remembered`]), bounded so that the file cannot grow forever.
 
-use crate::render_types::{Deploy, Service, ServiceEvent};
+use healing_core::render::{Deploy, Service, ServiceEvent};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 

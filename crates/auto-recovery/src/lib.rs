@@ -8,26 +8,23 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`probe`] | one health probe and the classification of its failure |
+//! | [`service_probe`] | one health probe of a service and the classification of its failure |
 //! | [`wake`] | concurrent probing and the wake-up of sleeping services |
-//! | [`render_api`], [`render_types`], [`rate_limit`] | the Render API client, its object shapes, its rate limits |
 //! | [`deploys`] | failed deploys/events, and the ids already alerted |
-//! | [`checks`], [`dependencies`] | env vars, paths, dependencies |
-//! | [`pass`], [`render_check`] | one pass |
+//! | [`dependencies`] | the dependency check (healing-core's workflow) as findings; env vars and paths are `healing_core::environment` |
+//! | [`pass`], [`render_check`], [`findings`] | one pass; the Render API through `healing_core::render`; what checks hand back to the loop |
 //! | [`state_doc`] | the state document |
 //! | [`run`] | set-up, the loop, shutdown |
 
-pub mod checks;
 pub mod dependencies;
 pub mod deploys;
+pub mod findings;
 pub mod pass;
-pub mod probe;
-pub mod rate_limit;
-pub mod render_api;
 pub mod render_check;
-pub mod render_types;
 pub mod run;
+pub mod service_probe;
 pub mod state_doc;
 pub mod wake;
 
-pub use run::{RunConfig, RunOutcome, run};
+pub use pass::SOURCE;
+pub use run::{RunOptions, RunOutcome, run};

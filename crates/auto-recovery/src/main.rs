@@ -1,12 +1,12 @@
-//! `auto-recovery`: wiring only — arguments, logging, config, signals; the work is in the library.
+//! `auto-recovery`: wiring only — arguments, config, then [`auto_recovery::run`] inside the service
+//! runtime, which maps how it ended to the exit code (see the README's table).
 
-use anyhow::Context as _;
-use auto_recovery::{RunConfig, RunOutcome, run};
+use auto_recovery::{RunOptions, SOURCE, run};
 use clap::Parser;
 use healing_core::config_load::ConfigArgs;
+use healing_core::service;
 use std::process::ExitCode;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 /// Detects and fixes Render-specific problems: sleeping services, failed deploys, crashed instances,
 /// missing env vars, paths and dependencies.
@@ -26,49 +26,14 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    healing_core::service::init_tracing();
+    service::init_tracing();
     let loaded = match args.config.load() {
         Ok(loaded) => loaded,
-        Err(err) => {
-            eprintln!("auto-recovery: {err}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return service::report(SOURCE, &e).into(),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(err) => {
-            eprintln!("auto-recovery: starting the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let cfg = RunConfig {
-        loaded,
+    let options = RunOptions {
         once: args.once,
         interval: args.interval,
     };
-    match runtime.block_on(async_main(cfg)) {
-        Ok(RunOutcome::Healthy | RunOutcome::Stopped) => ExitCode::SUCCESS,
-        Ok(RunOutcome::ProblemsRemain) => ExitCode::from(1),
-        Err(err) => {
-            eprintln!("auto-recovery: {err:#}");
-            if err
-                .downcast_ref::<auto_recovery::run::BadConfig>()
-                .is_some()
-            {
-                ExitCode::from(2)
-            } else {
-                ExitCode::from(1)
-            }
-        }
-    }
-}
-
-async fn async_main(cfg: RunConfig) -> anyhow::Result<RunOutcome> {
-    let token = CancellationToken::new();
-    healing_core::service::cancel_on_signals(token.clone())
-        .context("installing the signal handlers")?;
-    run(cfg, token).await
+    service::main(SOURCE, |token| run(loaded, options, token))
 }

@@ -1,18 +1,19 @@
 //! One recovery pass: environment, paths and dependencies, then every service probe and the Render API
-//! read at the same time, then the alerts and the (opt-in) restarts. A failure of one check is recorded
+//! read at the same time, then the (opt-in) restarts. Each check returns its [`Findings`]; the pass merges
+//! them and records them in the state, and the loop sends the alerts. A failure of one check is recorded
 //! and the pass goes on; the pass ends with the list of problems that remain.
 
-use crate::checks::{self, EnvFn, PathCheck};
-use crate::render_api::RenderClient;
+use crate::findings::Findings;
 use crate::render_check;
 use crate::state_doc::{PassSummary, RecoveryState, ServiceStatus};
 use crate::wake::{self, ServiceCheck, Target};
-use healing_core::alert::{Alert, AlertHandle};
 use healing_core::clock::SharedClock;
 use healing_core::config::{RecoveryConfig, ServiceConfig};
 use healing_core::dependencies::ProbeCache;
+use healing_core::environment::{self, PathCheck};
 use healing_core::executor::Executor;
 use healing_core::kind::Severity;
+use healing_core::render::RenderClient;
 use healing_core::state::rfc3339;
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -20,6 +21,9 @@ use tokio_util::sync::CancellationToken;
 
 /// The alert source name of this binary.
 pub const SOURCE: &str = "auto-recovery";
+
+/// Reads one env var; injected so tests and the binary can differ.
+pub type EnvFn = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 /// Everything a pass needs, built once at start-up.
 #[derive(Clone)]
@@ -40,8 +44,6 @@ pub struct PassContext {
     pub probes: Arc<ProbeCache>,
     /// Reads env vars (names only ever leave this function).
     pub env: Arc<EnvFn>,
-    /// Where alerts go.
-    pub alerts: AlertHandle,
     /// Time for state and budgets.
     pub clock: SharedClock,
 }
@@ -52,43 +54,6 @@ impl std::fmt::Debug for PassContext {
             .field("services", &self.config.services.len())
             .field("render", &self.render)
             .finish_non_exhaustive()
-    }
-}
-
-impl PassContext {
-    /// Sends an alert from this binary.
-    pub fn alert(
-        &self,
-        key: String,
-        severity: Severity,
-        agent: Option<String>,
-        title: String,
-        body: String,
-    ) {
-        self.alerts.send(Alert {
-            key,
-            severity,
-            source: SOURCE.to_string(),
-            agent,
-            title,
-            body,
-        });
-    }
-}
-
-/// What a pass found.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PassReport {
-    /// What is still wrong, one line each.
-    pub problems: Vec<String>,
-    /// What this pass fixed or had Render fix.
-    pub fixed: Vec<String>,
-}
-
-impl PassReport {
-    /// Nothing left to fix.
-    pub fn healthy(&self) -> bool {
-        self.problems.is_empty()
     }
 }
 
@@ -118,45 +83,48 @@ pub fn targets(config: &RecoveryConfig, env: &EnvFn) -> Vec<Target> {
     out
 }
 
-/// Runs one pass and updates `state` (the caller writes it).
+/// Runs one pass and updates `state` (the caller writes it and sends the alerts in the findings).
 pub async fn run_pass(
     ctx: &PassContext,
     state: &mut RecoveryState,
     token: &CancellationToken,
-) -> PassReport {
+) -> Findings {
     let started_at = rfc3339(ctx.clock.now());
     let started = Instant::now();
-    let mut report = PassReport::default();
-
-    check_environment(ctx, state, &mut report).await;
+    let mut pass = check_environment(ctx, state).await;
 
     let targets = targets(&ctx.config, ctx.env.as_ref());
     let checks = wake::check_all(&ctx.http, targets, token).await;
-    let down = record_services(ctx, state, &mut report, &checks);
+    let (probed, down) = record_services(ctx, state, &checks);
+    pass.merge(probed);
 
     match &ctx.render {
-        Some(client) => render_check::check(ctx, client, state, &mut report, &down).await,
+        Some(client) => pass.merge(render_check::check(ctx, client, state, &down).await),
         None => state.render = Default::default(),
     }
 
     state.last_pass = Some(PassSummary {
         started_at,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        healthy: report.healthy(),
-        problems: report.problems.clone(),
-        fixed: report.fixed.clone(),
+        healthy: pass.healthy(),
+        problems: pass.problems.clone(),
+        fixed: pass.fixed.clone(),
     });
-    report
+    pass
 }
 
-async fn check_environment(ctx: &PassContext, state: &mut RecoveryState, report: &mut PassReport) {
+/// Required env vars and paths (healing-core's one check), then the dependencies.
+async fn check_environment(ctx: &PassContext, state: &mut RecoveryState) -> Findings {
+    let mut found = Findings::default();
     let env = &mut state.environment;
-    env.missing_env = checks::missing_env(&ctx.config.required_env, ctx.env.as_ref());
+    env.missing_env = environment::check_env(&ctx.config.required_env, ctx.env.as_ref())
+        .into_iter()
+        .filter(|(_, var)| var.is_missing())
+        .map(|(name, _)| name.to_string())
+        .collect();
     for name in &env.missing_env {
-        report
-            .problems
-            .push(format!("env {name} is missing or empty"));
-        ctx.alert(
+        found.problem(format!("env {name} is missing or empty"));
+        found.alert(
             format!("recovery:env:{name}"),
             Severity::High,
             None,
@@ -166,41 +134,46 @@ async fn check_environment(ctx: &PassContext, state: &mut RecoveryState, report:
     }
     env.missing_paths.clear();
     env.created_paths.clear();
-    for check in checks::ensure_paths(&ctx.config.required_paths, &ctx.executor).await {
+    let paths = environment::ensure_paths(&ctx.config.required_paths, Some(&ctx.executor)).await;
+    for check in paths {
         match check {
             PathCheck::Present(_) => {}
             PathCheck::Created(path) => {
                 tracing::info!(path = %path.display(), "created a missing required path");
-                report.fixed.push(format!("created {}", path.display()));
+                found.fixed(format!("created {}", path.display()));
                 env.created_paths.push(path.display().to_string());
             }
             PathCheck::Missing { path, reason } => {
                 let line = format!("{} is missing ({reason})", path.display());
-                ctx.alert(
+                found.alert(
                     format!("recovery:path:{}", path.display()),
                     Severity::High,
                     None,
                     format!("Required path {} is missing", path.display()),
                     reason,
                 );
-                report.problems.push(line.clone());
+                found.problem(line.clone());
                 env.missing_paths.push(line);
             }
         }
     }
     env.dependencies = None;
     if ctx.config.check_dependencies {
-        crate::dependencies::check(ctx, env, report).await;
+        let (deps, line) = crate::dependencies::check(ctx).await;
+        state.environment.dependencies = Some(line);
+        found.merge(deps);
     }
+    found
 }
 
-/// Records each service; returns the Render ids (and reasons) of services that stay down.
+/// Records each service; returns the findings and the Render ids (and problem lines) of services that
+/// stay down.
 fn record_services(
     ctx: &PassContext,
     state: &mut RecoveryState,
-    report: &mut PassReport,
     checks: &[ServiceCheck],
-) -> Vec<(String, String)> {
+) -> (Findings, Vec<(String, String)>) {
+    let mut found = Findings::default();
     let now = rfc3339(ctx.clock.now());
     state.services.clear();
     let mut down = Vec::new();
@@ -210,9 +183,7 @@ fn record_services(
         if check.healthy() {
             if let Some(took) = check.wake_duration {
                 tracing::info!(service = %name, wake_ms = status.wake_ms, "service was asleep and woke up");
-                report
-                    .fixed
-                    .push(format!("{name} woke up after {} ms", took.as_millis()));
+                found.fixed(format!("{name} woke up after {} ms", took.as_millis()));
             } else if check.slow() {
                 tracing::warn!(service = %name, latency_ms = status.latency_ms, "service is slow");
             }
@@ -229,7 +200,7 @@ fn record_services(
             } else {
                 String::new()
             };
-            ctx.alert(
+            found.alert(
                 format!("recovery:service:{name}:{class}"),
                 Severity::High,
                 Some(name.clone()),
@@ -239,9 +210,9 @@ fn record_services(
             if let Some(id) = &check.target.render_service_id {
                 down.push((id.clone(), line.clone()));
             }
-            report.problems.push(line);
+            found.problem(line);
         }
         state.services.insert(name.clone(), status);
     }
-    down
+    (found, down)
 }

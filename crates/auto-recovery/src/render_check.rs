@@ -3,21 +3,24 @@
 //! that is down.
 
 use crate::deploys::{self, Assessment};
-use crate::pass::{PassContext, PassReport};
-use crate::render_api::{RenderApiError, RenderClient, Service};
+use crate::findings::Findings;
+use crate::pass::PassContext;
 use crate::state_doc::{ActionRecord, CrashRef, DeployRef, RecoveryState, RenderServiceStatus};
 use healing_core::kind::Severity;
+use healing_core::render::{RenderApiError, RenderClient, Service};
 use healing_core::state::rfc3339;
 
-/// Reads every watched service and acts on what it finds. `down` holds the Render ids of probed services
+/// Reads every watched service and acts on what it finds; returns the findings (a probe problem that a
+/// restart or redeploy answered is listed as resolved). `down` holds the Render ids of probed services
 /// that stayed down, with the problem line the probe reported.
 pub async fn check(
     ctx: &PassContext,
     client: &RenderClient,
     state: &mut RecoveryState,
-    report: &mut PassReport,
     down: &[(String, String)],
-) {
+) -> Findings {
+    let mut findings = Findings::default();
+    let report = &mut findings;
     let cfg = &ctx.config.render;
     state.render.enabled = true;
     state.render.error = None;
@@ -26,7 +29,7 @@ pub async fn check(
         Ok(services) => services,
         Err(err) => {
             api_failure(ctx, state, report, &err);
-            return;
+            return findings;
         }
     };
     for service in services {
@@ -50,7 +53,7 @@ pub async fn check(
             }
         };
         let found = deploys::assess(&deploys, &events, &mut state.alerted);
-        alert_news(ctx, &service, &found);
+        alert_news(report, &service, &found);
         status.latest_deploy = found.latest_finished.as_ref().map(|d| DeployRef {
             id: d.id.clone(),
             status: d.status.clone(),
@@ -65,6 +68,7 @@ pub async fn check(
         judge(ctx, client, state, report, &service, &found, &deploys, down).await;
         state.render.services.insert(service.id.clone(), status);
     }
+    findings
 }
 
 async fn list_watched(
@@ -85,14 +89,14 @@ async fn list_watched(
 fn api_failure(
     ctx: &PassContext,
     state: &mut RecoveryState,
-    report: &mut PassReport,
+    report: &mut Findings,
     err: &RenderApiError,
 ) {
     tracing::warn!(error = %err, "Render API call failed");
     state.render.error = Some(err.to_string());
-    report.problems.push(format!("Render API: {err}"));
+    report.problem(format!("Render API: {err}"));
     if let RenderApiError::Unauthorized { status, .. } = err {
-        ctx.alert(
+        report.alert(
             "render:api:unauthorized".into(),
             Severity::High,
             None,
@@ -106,10 +110,10 @@ fn api_failure(
 }
 
 /// One alert per new failed deploy and per new failed instance.
-fn alert_news(ctx: &PassContext, service: &Service, found: &Assessment) {
+fn alert_news(report: &mut Findings, service: &Service, found: &Assessment) {
     for deploy in &found.new_failed_deploys {
         let commit = deploy.commit.as_ref().map_or("", |c| c.id.as_str());
-        ctx.alert(
+        report.alert(
             format!("render:deploy:{}", deploy.id),
             Severity::High,
             Some(service.name.clone()),
@@ -128,7 +132,7 @@ fn alert_news(ctx: &PassContext, service: &Service, found: &Assessment) {
         } else {
             Severity::High
         };
-        ctx.alert(
+        report.alert(
             format!("render:event:{}", event.id),
             severity,
             Some(service.name.clone()),
@@ -148,10 +152,10 @@ async fn judge(
     ctx: &PassContext,
     client: &RenderClient,
     state: &mut RecoveryState,
-    report: &mut PassReport,
+    report: &mut Findings,
     service: &Service,
     found: &Assessment,
-    deploys: &[crate::render_api::Deploy],
+    deploys: &[healing_core::render::Deploy],
     down: &[(String, String)],
 ) {
     let label = deploys::label(service);
@@ -160,11 +164,11 @@ async fn judge(
         let by_user_only = service.suspenders.iter().all(|s| s == "user");
         if !by_user_only {
             let crashloop = service.is_stuck_crashlooping();
-            report.problems.push(format!(
+            report.problem(format!(
                 "{label} is suspended by {}",
                 service.suspenders.join(", ")
             ));
-            ctx.alert(
+            report.alert(
                 format!("render:suspended:{}", service.id),
                 if crashloop {
                     Severity::Critical
@@ -191,9 +195,7 @@ async fn judge(
             .latest_finished
             .as_ref()
             .map_or("", |d| d.status.as_str());
-        report
-            .problems
-            .push(format!("{label}: latest deploy {status}"));
+        report.problem(format!("{label}: latest deploy {status}"));
     }
     let probe_down: Vec<&String> = down
         .iter()
@@ -209,17 +211,19 @@ async fn judge(
         (None, None) => return,
     };
     if found.crashed.is_some() && probe_down.is_empty() {
-        report.problems.push(format!("{label}: {reason}"));
+        report.problem(format!("{label}: {reason}"));
     }
     let deploying = deploys.first().is_some_and(|d| d.in_progress());
     if deploying {
         return;
     }
     if let Some(fixed) = act(ctx, client, state, service, found, &reason).await {
+        // The probe's "down" lines came from an earlier check: the pass drops them on merge.
+        report.resolved.extend(probe_down.into_iter().cloned());
         report
             .problems
-            .retain(|p| !probe_down.contains(&p) && p != &format!("{label}: {reason}"));
-        report.fixed.push(fixed);
+            .retain(|p| p != &format!("{label}: {reason}"));
+        report.fixed(fixed);
     }
 }
 

@@ -5,7 +5,7 @@
 //! names, Render ids, statuses and error classes are.
 
 use crate::deploys::Remembered;
-use crate::probe::{FailureClass, ProbeOutcome};
+use crate::service_probe::{FailureClass, ProbeOutcome};
 use crate::wake::ServiceCheck;
 use healing_core::budget::RestartBudget;
 use serde::{Deserialize, Serialize};

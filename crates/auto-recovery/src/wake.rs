@@ -5,7 +5,7 @@
 //! exponential backoff until it answers or its `wake_timeout` runs out, and the time the wake took is
 //! recorded. Every service runs in its own task, so one sleeping service never delays the others.
 
-use crate::probe::{ProbeOutcome, probe};
+use crate::service_probe::{ProbeOutcome, probe};
 use healing_core::backoff::Backoff;
 use healing_core::config::ServiceConfig;
 use std::time::Duration;

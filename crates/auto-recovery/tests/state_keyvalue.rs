@@ -95,7 +95,11 @@ fn a_second_auto_recovery_of_the_service_is_refused_while_the_first_runs_even_fr
         .output()
         .unwrap();
     let logs = text(&second);
-    assert_ne!(second.status.code(), Some(0), "{logs}");
+    assert_eq!(
+        second.status.code(),
+        Some(1),
+        "a taken state is a runtime failure: {logs}"
+    );
     assert!(logs.contains("already running"), "{logs}");
     assert!(logs.contains("service"), "{logs}");
 

@@ -2,8 +2,8 @@
 
 mod common;
 
-use auto_recovery::probe::FailureClass;
-use auto_recovery::probe::ProbeOutcome;
+use auto_recovery::service_probe::FailureClass;
+use auto_recovery::service_probe::ProbeOutcome;
 use auto_recovery::wake::{Target, check_all, check_service};
 use common::Health;
 use std::time::Duration;

@@ -1,8 +1,9 @@
 //! Do the agents' requirements match what their interpreter has installed?
 //!
 //! Shared by the prevention-agent (every pass) and auto-recovery (at start): ask the interpreter
-//! ([`probe`], cached by [`ProbeCache`] until its answer can have changed), compare with the parsed requirements ([`compare`]), and install what is missing through the
-//! [`Executor`] — so the same allow-list and policy decide, whoever asks.
+//! ([`probe`] in `interpreter_probe.rs`, cached by [`ProbeCache`] until its answer can have changed), compare with the parsed requirements ([`compare`]), and install what is missing through the
+//! [`Executor`] — so the same allow-list and policy decide, whoever asks. Both binaries run these steps
+//! through [`check_and_install`].
 //!
 //! ```no_run
 //! # async fn demo(reqs: Vec<healing_core::requirements::Requirement>, executor: healing_core::executor::Executor) {
@@ -17,12 +18,14 @@
 //! ```
 
 mod cache;
+mod interpreter_probe;
 mod markers;
-mod probe;
+mod workflow;
 
 pub use cache::ProbeCache;
+pub use interpreter_probe::{Interpreter, probe};
 pub use markers::evaluate as evaluate_marker;
-pub use probe::{Interpreter, probe};
+pub use workflow::{DependencyRun, check_and_install};
 
 use crate::executor::{Executor, FixOutcome};
 use crate::fix::FixAction;

@@ -79,6 +79,11 @@ impl Executor {
         self
     }
 
+    /// The policy this executor re-checks every action against (the planner shares it).
+    pub fn policy(&self) -> &Arc<Policy> {
+        &self.policy
+    }
+
     /// Executes one action. Never panics; every failure is an outcome.
     pub async fn execute(&self, action: &FixAction) -> FixOutcome {
         if let Err(refusal) = self.policy.check(action) {

@@ -188,3 +188,18 @@ fn a_secret_value_with_the_wrong_type_is_not_echoed() {
     assert!(!text.contains("987654321"), "{text}");
     assert!(matches!(err, ConfigError::Invalid { .. }));
 }
+
+#[test]
+fn a_duplicate_key_names_the_key_and_its_table_in_the_documented_format() {
+    let src = "[self_healing]\ninterval = \"1s\"\ninterval = \"2s\"\n\n[[agents]]\nname = \"a\"\ncommand = [\"x\"]\ncommand = [\"y\"]\n";
+    let err = load_from_str(src, Some(Path::new("h.toml")), Path::new("/"), &no_env).unwrap_err();
+    let text = err.to_string();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            "h.toml:3:1: toml: duplicate key `interval` in table `self_healing`",
+            "h.toml:8:1: toml: duplicate key `command` in table `agents`",
+        ],
+        "{text}"
+    );
+}

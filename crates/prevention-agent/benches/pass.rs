@@ -100,6 +100,7 @@ fn setup(dir: &Path, with_requirements: bool) -> Prevention {
         options,
         Box::new(env),
     )
+    .expect("the bench config's fix policy is valid")
 }
 
 /// CPU (own, probe children) and wall time of `f`, in ms.

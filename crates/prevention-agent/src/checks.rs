@@ -7,8 +7,8 @@
 use crate::state_doc::{CheckResult, Outcome};
 use healing_core::config::AgentConfig;
 use healing_core::config_load::{self, ConfigError};
-use healing_core::executor::{Executor, FixOutcome};
-use healing_core::fix::FixAction;
+use healing_core::environment::{self, EnvVar, PathCheck};
+use healing_core::executor::Executor;
 use healing_core::state::StoreHealth;
 use std::ffi::OsStr;
 use std::fs;
@@ -124,20 +124,21 @@ fn is_executable(path: &Path) -> bool {
     fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// Each required variable is present and non-empty. Only the name is ever reported.
+/// Each required variable is present and non-empty (healing-core's one env check). Only the name is
+/// ever reported.
 pub fn required_env(names: &[String], env: &dyn Fn(&str) -> Option<String>) -> Vec<CheckResult> {
-    names
-        .iter()
-        .map(|name| {
+    environment::check_env(names, env)
+        .into_iter()
+        .map(|(name, found)| {
             let check = format!("env:{name}");
-            match env(name) {
-                Some(value) if !value.trim().is_empty() => {
-                    CheckResult::new(check, Outcome::Ok, format!("{name} is set"))
-                }
-                Some(_) => {
+            match found {
+                EnvVar::Set => CheckResult::new(check, Outcome::Ok, format!("{name} is set")),
+                EnvVar::Blank => {
                     CheckResult::new(check, Outcome::Critical, format!("{name} is set but empty"))
                 }
-                None => CheckResult::new(check, Outcome::Critical, format!("{name} is not set")),
+                EnvVar::Unset => {
+                    CheckResult::new(check, Outcome::Critical, format!("{name} is not set"))
+                }
             }
         })
         .collect()
@@ -184,55 +185,30 @@ pub fn state_store(health: &StoreHealth) -> CheckResult {
     }
 }
 
-/// Each `create_path_roots` directory exists; a missing one is created through the policy.
+/// Each `create_path_roots` directory exists; a missing one is created through the policy (healing-core's
+/// one path check).
 pub async fn path_roots(roots: &[PathBuf], executor: Option<&Executor>) -> Vec<CheckResult> {
-    let mut out = Vec::new();
-    for root in roots {
-        let name = format!("path:{}", root.display());
-        if root.is_dir() {
-            out.push(CheckResult::new(
-                name,
+    let checks = environment::ensure_paths(roots, executor).await;
+    checks
+        .into_iter()
+        .map(|check| match check {
+            PathCheck::Present(path) => CheckResult::new(
+                format!("path:{}", path.display()),
                 Outcome::Ok,
-                format!("{} exists", root.display()),
-            ));
-            continue;
-        }
-        let Some(executor) = executor else {
-            out.push(CheckResult::new(
-                name,
-                Outcome::Warning,
-                format!("{} is missing", root.display()),
-            ));
-            continue;
-        };
-        let outcome = executor
-            .execute(&FixAction::CreateDir { path: root.clone() })
-            .await;
-        out.push(match outcome {
-            FixOutcome::Succeeded { .. } | FixOutcome::NotNeeded => CheckResult::new(
-                name,
+                format!("{} exists", path.display()),
+            ),
+            PathCheck::Created(path) => CheckResult::new(
+                format!("path:{}", path.display()),
                 Outcome::Fixed,
-                format!("{} was missing and has been created", root.display()),
+                format!("{} was missing and has been created", path.display()),
             ),
-            FixOutcome::Refused { reason } => CheckResult::new(
-                name,
+            PathCheck::Missing { path, reason } => CheckResult::new(
+                format!("path:{}", path.display()),
                 Outcome::Warning,
-                format!(
-                    "{} is missing; creating it was refused: {reason}",
-                    root.display()
-                ),
+                format!("{} is missing; {reason}", path.display()),
             ),
-            FixOutcome::Failed { detail } => CheckResult::new(
-                name,
-                Outcome::Warning,
-                format!(
-                    "{} is missing; creating it failed: {detail}",
-                    root.display()
-                ),
-            ),
-        });
-    }
-    out
+        })
+        .collect()
 }
 
 #[cfg(test)]

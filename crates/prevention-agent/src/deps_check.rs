@@ -1,10 +1,12 @@
-//! The dependency part of a pass: requirements against the interpreter, missing ones installed through
-//! the executor (same allow-list and policy as every other fix), results as checks.
+//! The dependency part of a pass: healing-core's one workflow ([`dependencies::check_and_install`], the
+//! same steps auto-recovery runs: requirements against the interpreter, missing ones installed through the
+//! executor under the fix policy), its result as this binary's checks.
 
 use crate::state_doc::{CheckResult, Outcome};
-use healing_core::dependencies::{self, DependencyError, InstallResult, ProbeCache, Status};
+use healing_core::dependencies::{
+    self, DependencyError, DependencyRun, InstallResult, ProbeCache, Status,
+};
 use healing_core::executor::{Executor, FixOutcome};
-use healing_core::requirements;
 use std::path::Path;
 use std::time::Duration;
 
@@ -16,7 +18,7 @@ pub struct DependencyOutcome {
 }
 
 /// Checks `requirements_file` against `python` (asking it only when `cache` says its answer can have
-/// changed); installs the missing ones when `executor` is given.
+/// changed) through healing-core's one workflow; installs the missing ones when `executor` is given.
 pub async fn run(
     cache: &ProbeCache,
     python: &str,
@@ -25,36 +27,24 @@ pub async fn run(
     timeout: Duration,
 ) -> DependencyOutcome {
     let mut out = DependencyOutcome::default();
-    let Some(file) = requirements_file else {
-        out.checks.push(CheckResult::new(
-            "dependencies",
-            Outcome::Ok,
-            "no requirements file configured",
-        ));
-        return out;
-    };
-    if !file.exists() {
-        out.checks.push(CheckResult::new(
-            "dependencies",
-            Outcome::Ok,
-            format!("{} does not exist: nothing to check", file.display()),
-        ));
-        return out;
-    }
-    let reqs = match requirements::parse_file(file) {
-        Ok(reqs) => reqs,
-        Err(e) => {
-            out.checks.push(CheckResult::new(
-                "dependencies",
-                Outcome::Warning,
-                e.to_string(),
-            ));
+    let check = |outcome, message: String| CheckResult::new("dependencies", outcome, message);
+    let run = dependencies::check_and_install(cache, python, requirements_file, executor, timeout);
+    let report = match run.await {
+        DependencyRun::NoRequirementsFile => {
+            out.checks
+                .push(check(Outcome::Ok, "no requirements file configured".into()));
             return out;
         }
-    };
-    let report = match cache.check(python, &reqs, timeout).await {
-        Ok(report) => report,
-        Err(e) => {
+        DependencyRun::FileAbsent(file) => {
+            let message = format!("{} does not exist: nothing to check", file.display());
+            out.checks.push(check(Outcome::Ok, message));
+            return out;
+        }
+        DependencyRun::Unreadable(e) => {
+            out.checks.push(check(Outcome::Warning, e.to_string()));
+            return out;
+        }
+        DependencyRun::ProbeFailed(e) => {
             let outcome = match e {
                 DependencyError::InterpreterMissing { .. } => Outcome::Critical,
                 _ => Outcome::Warning,
@@ -66,17 +56,11 @@ pub async fn run(
             ));
             return out;
         }
-    };
-    if let Some(executor) = executor {
-        out.installs = dependencies::install_missing(&report, executor).await;
-        if out
-            .installs
-            .iter()
-            .any(|i| matches!(i.outcome, FixOutcome::Succeeded { .. }))
-        {
-            cache.invalidate();
+        DependencyRun::Checked { report, installs } => {
+            out.installs = installs;
+            report
         }
-    }
+    };
     let mut satisfied = 0usize;
     for check in &report.checks {
         let name = format!("dependency:{}", check.name);

@@ -31,12 +31,24 @@ pub struct DiskError {
     source: std::io::Error,
 }
 
-/// Measures the filesystem holding `path`.
+/// Measures the filesystem holding `path`: `statvfs`, or the host's disk list through sysinfo
+/// ([`crate::host::disk`], without inode counts) where `statvfs` is not available for an existing path.
 pub fn usage(path: &Path) -> Result<DiskUsage, DiskError> {
-    let st = rustix::fs::statvfs(path).map_err(|e| DiskError {
-        path: path.to_path_buf(),
-        source: e.into(),
-    })?;
+    let st = match rustix::fs::statvfs(path) {
+        Ok(st) => st,
+        Err(e) => {
+            let source: std::io::Error = e.into();
+            return match crate::host::disk(path) {
+                Some((total, available)) if source.kind() != std::io::ErrorKind::NotFound => {
+                    Ok(from_totals(path, total, available))
+                }
+                _ => Err(DiskError {
+                    path: path.to_path_buf(),
+                    source,
+                }),
+            };
+        }
+    };
     let frsize = if st.f_frsize > 0 {
         st.f_frsize
     } else {
@@ -63,6 +75,18 @@ pub fn usage(path: &Path) -> Result<DiskUsage, DiskError> {
         free_inodes,
         inodes_used_percent,
     })
+}
+
+/// A usage from byte totals alone (no inode table known).
+fn from_totals(path: &Path, total: u64, available: u64) -> DiskUsage {
+    DiskUsage {
+        path: path.to_path_buf(),
+        total_bytes: total,
+        available_bytes: available,
+        used_percent: (100.0 * (1.0 - available as f64 / total as f64)).clamp(0.0, 100.0),
+        free_inodes: None,
+        inodes_used_percent: None,
+    }
 }
 
 #[cfg(test)]

@@ -8,21 +8,22 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`cgroup`], [`procfs`], [`disk`] | readers taking a root path (fixture trees in tests) |
+//! | [`host`] | the host through `sysinfo`, for machines without procfs (macOS development) |
 //! | [`measure`] | readings turned into percentages against the right budget |
 //! | [`thresholds`] | the warning episode state machine (sustained, hysteresis) |
 //! | [`checks`], [`deps_check`] | configuration, environment and dependency pre-checks |
 //! | [`suggestions`], [`report`] | which agent holds the memory, which files hold the disk; the warning line |
-//! | [`render_metrics`], [`render_source`] | the agents' service as Render's metrics API sees it (when the agents run in another service), and its place in a pass |
+//! | [`render_source`] | the agents' service as Render's metrics API sees it (when the agents run in another service, through `healing_core::render`), and its place in a pass |
 //! | [`pass`], [`state_doc`], [`run`] | one pass, its state document, and the loop around it |
 
 pub mod cgroup;
 pub mod checks;
 pub mod deps_check;
 pub mod disk;
+pub mod host;
 pub mod measure;
 pub mod pass;
 pub mod procfs;
-pub mod render_metrics;
 pub mod render_source;
 pub mod report;
 pub mod run;

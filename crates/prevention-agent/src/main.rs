@@ -1,11 +1,11 @@
-//! `prevention-agent`: wiring only — arguments, logging, config, signals, exit code.
+//! `prevention-agent`: wiring only — arguments, config, then [`prevention_agent::run::run`] inside the
+//! service runtime, which maps how it ended to the exit code (see the README's table).
 
-use anyhow::Context;
 use clap::Parser;
 use healing_core::config_load::ConfigArgs;
-use prevention_agent::run::{RunOptions, run};
+use healing_core::service;
+use prevention_agent::run::{RunOptions, SOURCE, run};
 use std::process::ExitCode;
-use tokio_util::sync::CancellationToken;
 
 /// Notices resource pressure, broken dependencies and configuration mistakes before they become failures.
 #[derive(Debug, Parser)]
@@ -19,40 +19,16 @@ struct Args {
     once: bool,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let args = Args::parse();
-    healing_core::service::init_tracing();
+    service::init_tracing();
     let loaded = match args.config.load() {
         Ok(loaded) => loaded,
-        Err(e) => {
-            eprintln!("prevention-agent: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return service::report(SOURCE, &e).into(),
     };
-    if loaded.used_defaults {
-        tracing::info!("no healing.toml found: running on built-in defaults");
-    }
-    let token = CancellationToken::new();
-    if let Err(e) = healing_core::service::cancel_on_signals(token.clone()) {
-        eprintln!("prevention-agent: cannot install the signal handlers: {e}");
-        return ExitCode::from(2);
-    }
-    match run(
-        loaded,
-        RunOptions {
-            once: args.once,
-            ..RunOptions::default()
-        },
-        token,
-    )
-    .await
-    .context("prevention-agent failed")
-    {
-        Ok(outcome) => ExitCode::from(outcome.exit_code() as u8),
-        Err(e) => {
-            tracing::error!("{e:#}");
-            ExitCode::from(2)
-        }
-    }
+    let options = RunOptions {
+        once: args.once,
+        ..RunOptions::default()
+    };
+    service::main(SOURCE, |token| run(loaded, options, token))
 }

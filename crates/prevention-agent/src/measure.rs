@@ -1,11 +1,13 @@
 //! Turning cgroup, procfs and statvfs readings into percentages against the right budget.
 //!
-//! The rule: the container's own limit when one is set (cgroup v2 or v1), else the host. Each
+//! The rule: the container's own limit when one is set (cgroup v2 or v1), else the host — read from procfs,
+//! or through `sysinfo` ([`crate::host`]) on a machine without procfs. Each
 //! [`Measurement`] says which budget it was measured against, so a reader of the state file can tell
 //! "90% of 512 MiB" from "90% of the host".
 
 use crate::cgroup::{Cgroup, CgroupCpu, Version};
-use crate::procfs::{self, HostCpu};
+use crate::host;
+use crate::procfs::{self, HostCpu, HostMemory};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -79,6 +81,8 @@ pub struct Sampler {
     cgroup: Option<Cgroup>,
     /// Root of procfs.
     proc_root: PathBuf,
+    /// The host through sysinfo, when `proc_root` does not exist (no procfs on this machine).
+    sysinfo: Option<host::HostCpu>,
 }
 
 /// Memory reading plus the cumulative OOM-kill counter (compared across passes by the caller).
@@ -93,14 +97,34 @@ pub struct MemoryReading {
 pub enum CpuSnapshot {
     Cgroup(CgroupCpu),
     Host(HostCpu),
+    /// Host usage since the previous snapshot, through sysinfo (no procfs).
+    Sysinfo(host::CpuReading),
 }
 
 impl Sampler {
     /// Detects the cgroup under `cgroup_root`, using `proc_root` for the own group and host numbers.
     pub fn new(cgroup_root: &Path, proc_root: &Path) -> Sampler {
+        let cgroup = Cgroup::detect(cgroup_root, proc_root);
+        let sysinfo = (cgroup.is_none() && !proc_root.exists())
+            .then(host::HostCpu::new)
+            .flatten();
         Sampler {
-            cgroup: Cgroup::detect(cgroup_root, proc_root),
+            cgroup,
             proc_root: proc_root.to_path_buf(),
+            sysinfo,
+        }
+    }
+
+    /// Whether the host is read through sysinfo (no procfs here).
+    pub fn uses_sysinfo(&self) -> bool {
+        self.sysinfo.is_some()
+    }
+
+    /// The host's memory: procfs, or sysinfo on a machine without it.
+    fn host_memory(&self) -> Option<HostMemory> {
+        match &self.sysinfo {
+            Some(_) => host::memory(),
+            None => procfs::host_memory(&self.proc_root),
         }
     }
 
@@ -111,7 +135,7 @@ impl Sampler {
 
     /// Memory working set against the container limit, or against host memory without one.
     pub fn memory(&self) -> Result<MemoryReading, String> {
-        let host = procfs::host_memory(&self.proc_root);
+        let host = self.host_memory();
         let Some(cgroup) = &self.cgroup else {
             let host = host.ok_or("no cgroup and no readable meminfo")?;
             return Ok(MemoryReading {
@@ -142,9 +166,10 @@ impl Sampler {
 
     /// CPU counters now; take two and pass them to [`Sampler::cpu`].
     pub fn cpu_snapshot(&self) -> Option<CpuSnapshot> {
-        match &self.cgroup {
-            Some(cg) => cg.cpu().ok().map(CpuSnapshot::Cgroup),
-            None => procfs::host_cpu(&self.proc_root).map(CpuSnapshot::Host),
+        match (&self.cgroup, &self.sysinfo) {
+            (Some(cg), _) => cg.cpu().ok().map(CpuSnapshot::Cgroup),
+            (None, Some(cpu)) => cpu.sample().map(CpuSnapshot::Sysinfo),
+            (None, None) => procfs::host_cpu(&self.proc_root).map(CpuSnapshot::Host),
         }
     }
 
@@ -162,6 +187,17 @@ impl Sampler {
                 Some(measurement(
                     "cpu",
                     percent * cores / 100.0,
+                    cores,
+                    Unit::Cores,
+                    Source::Host,
+                ))
+            }
+            // sysinfo already measured between the two snapshots.
+            (CpuSnapshot::Sysinfo(_), CpuSnapshot::Sysinfo(a)) => {
+                let cores = f64::from(a.cores);
+                Some(measurement(
+                    "cpu",
+                    a.percent * cores / 100.0,
                     cores,
                     Unit::Cores,
                     Source::Host,
@@ -243,6 +279,38 @@ mod tests {
         assert_eq!(human_bytes(512.0 * 1024.0 * 1024.0), "512 MiB");
         assert_eq!(human_bytes(1.5 * 1024.0 * 1024.0 * 1024.0), "1.5 GiB");
         assert_eq!(human_bytes(100.0), "100 B");
+    }
+
+    #[test]
+    fn without_a_cgroup_or_procfs_the_host_is_read_through_sysinfo() {
+        let none = Path::new("/nonexistent/prevention-test");
+        let sampler = Sampler::new(none, none);
+        assert!(sampler.uses_sysinfo());
+        let memory = sampler.memory().expect("the host's memory").measurement;
+        assert_eq!((memory.source, memory.unit), (Source::Host, Unit::Bytes));
+        assert!(
+            memory.limit > 0.0 && memory.used <= memory.limit,
+            "{memory:?}"
+        );
+        let before = sampler.cpu_snapshot().expect("a first CPU snapshot");
+        std::thread::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
+        let after = sampler.cpu_snapshot().expect("a second CPU snapshot");
+        let cpu = sampler
+            .cpu(&before, &after, sysinfo::MINIMUM_CPU_UPDATE_INTERVAL)
+            .expect("CPU usage");
+        assert_eq!((cpu.source, cpu.unit), (Source::Host, Unit::Cores));
+        assert!(
+            cpu.limit >= 1.0 && (0.0..=100.0).contains(&cpu.percent),
+            "{cpu:?}"
+        );
+    }
+
+    #[test]
+    fn a_fixture_proc_root_is_never_replaced_by_the_real_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let sampler = Sampler::new(dir.path(), dir.path());
+        assert!(!sampler.uses_sysinfo());
+        assert!(sampler.memory().is_err(), "an empty procfs has no meminfo");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use crate::deps_check;
 use crate::measure::{Measurement, Sampler, Source, Unit, measurement};
-use crate::render_metrics::RenderMetrics;
+use crate::render_source::MetricsSource;
 use crate::state_doc::{CheckResult, Outcome, PreventionState, WarningEntry};
 use crate::suggestions::{self, WalkLimits};
 use crate::thresholds::{Rule, Transition};
@@ -81,11 +81,12 @@ pub struct Prevention {
     pub(crate) store: Arc<StateStore>,
     pub(crate) alerts: AlertHandle,
     pub(crate) clock: SharedClock,
-    pub(crate) executor: Option<Executor>,
+    /// Creates missing path roots and installs missing dependencies, under the fix policy.
+    pub(crate) executor: Executor,
     pub(crate) options: PassOptions,
     pub(crate) env: EnvLookup,
     /// The agents' service through Render's metrics API, when configured; `Err` when misconfigured.
-    pub(crate) render: Result<Option<RenderMetrics>, String>,
+    pub(crate) render: Result<Option<MetricsSource>, String>,
     /// The interpreter's last answer, reused until it can have changed.
     pub(crate) probes: ProbeCache,
     pub(crate) state: PreventionState,
@@ -167,9 +168,9 @@ impl Prevention {
             Some(health) => checks::state_store(&health.borrow()),
         });
         results.extend(
-            checks::path_roots(&self.config.fixes.create_path_roots, self.executor.as_ref()).await,
+            checks::path_roots(&self.config.fixes.create_path_roots, Some(&self.executor)).await,
         );
-        let installer = self.executor.as_ref().filter(|_| cfg.install_missing);
+        let installer = Some(&self.executor).filter(|_| cfg.install_missing);
         let deps = deps_check::run(
             &self.probes,
             &cfg.python,

@@ -7,29 +7,76 @@
 //! again only after it recovered — until then the agents' container is not watched at all.
 
 use crate::measure::{Measurement, Source, Unit, measurement};
-use crate::render_metrics::{RenderMetrics, RenderSample, Usage};
 use crate::state_doc::{CheckResult, Outcome};
 use healing_core::config::RenderApiConfig;
-use std::time::Duration;
+use healing_core::render::{RenderApiError, RenderClient, RenderSample, Usage};
 
+/// Env var naming the service whose container is measured (`srv-…` id or service name).
+pub const SERVICE_ENV: &str = "HEALING_METRICS_SERVICE";
 /// The name of the check that reports a misconfigured source.
 pub const CHECK: &str = "render_metrics";
 /// Measurement keys are the cgroup ones with this prefix (`render:memory`, `render:cpu`).
 pub const KEY_PREFIX: &str = "render:";
-/// Bound of one sample (four requests in parallel).
-const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The source when `RENDER_API_KEY` (the configured variable) and `HEALING_METRICS_SERVICE` are both
-/// set, looked up through `env`; `Err` names what is wrong with the configuration.
+/// The agents' container as Render measures it, for a prevention-agent that runs in a service of its
+/// own (its cgroup is then not the agents'): the one Render client and the service to measure. Opt-in:
+/// only when both the API key and [`SERVICE_ENV`] are set.
+#[derive(Debug)]
+pub struct MetricsSource {
+    client: RenderClient,
+    /// A `srv-…` id or a service name.
+    service: String,
+    /// The id, looked up once when a name was configured.
+    id: tokio::sync::OnceCell<String>,
+}
+
+impl MetricsSource {
+    /// The source when `[recovery.render]`'s key variable and [`SERVICE_ENV`] are both set (looked up
+    /// through `env`); `Ok(None)` when either is unset or blank.
+    pub fn from_env(
+        api: &RenderApiConfig,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, RenderApiError> {
+        let Some(service) = env(SERVICE_ENV)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+        else {
+            return Ok(None);
+        };
+        Ok(
+            RenderClient::from_env(api, env)?.map(|client| MetricsSource {
+                client,
+                service,
+                id: tokio::sync::OnceCell::new(),
+            }),
+        )
+    }
+
+    /// Usage and limits of the measured service.
+    pub async fn sample(&self) -> Result<RenderSample, RenderApiError> {
+        let id = self
+            .id
+            .get_or_try_init(|| async {
+                if self.service.starts_with("srv-") {
+                    return Ok(self.service.clone());
+                }
+                self.client.service_id_by_name(&self.service).await
+            })
+            .await?;
+        self.client.sample_metrics(id).await
+    }
+}
+
+/// The source when it is configured; `Err` names what is wrong with the configuration.
 pub fn setup(
     api: &RenderApiConfig,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<RenderMetrics>, String> {
-    RenderMetrics::from_env(api, env, TIMEOUT).map_err(|e| format!("Render metrics source: {e}"))
+) -> Result<Option<MetricsSource>, String> {
+    MetricsSource::from_env(api, env).map_err(|e| format!("Render metrics source: {e}"))
 }
 
 /// One sample as measurements, or the check that says why there is none.
-pub async fn read(source: &RenderMetrics) -> (Vec<Measurement>, Option<CheckResult>) {
+pub async fn read(source: &MetricsSource) -> (Vec<Measurement>, Option<CheckResult>) {
     match source.sample().await {
         Ok(sample) => (measurements(&sample), None),
         Err(e) if e.is_transient() => {

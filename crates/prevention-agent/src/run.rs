@@ -1,23 +1,18 @@
-//! Setting up and looping: open the state directory, start alerts, pass every `interval` until told to
-//! stop (or once).
+//! The prevention-agent's own loop: a pass every `interval` until told to stop (or once), inside the
+//! service runtime ([`healing_core::service::Service`]) that opens the state, alerts and shuts down.
 
 use crate::measure::Sampler;
 use crate::pass::{EnvLookup, PassOptions, PassSummary, Prevention};
 use crate::render_source;
 use crate::report;
 use crate::state_doc::PreventionState;
-use anyhow::Context;
-use healing_core::alert::{AlertHandle, Alerter};
+use healing_core::alert::AlertHandle;
 use healing_core::clock::{SharedClock, system_clock};
 use healing_core::config_load::LoadedConfig;
 use healing_core::dependencies::ProbeCache;
-use healing_core::executor::Executor;
-use healing_core::policy::Policy;
-use healing_core::state::{
-    ReadOutcome, Scope, StateGuard, StateStore, docs, open_state_scoped, watch_store_health,
-};
+use healing_core::service::{Exit, Service, ServiceError};
+use healing_core::state::{Scope, StateStore, docs};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// The name this binary writes and alerts under.
@@ -42,19 +37,20 @@ pub enum RunOutcome {
 }
 
 impl RunOutcome {
-    /// Process exit code: 0 all clear (or stopped), 1 warnings raised.
-    pub fn exit_code(&self) -> i32 {
+    /// The exit status: ok when all clear (or stopped), problems when warnings were raised.
+    pub fn exit(&self) -> Exit {
         match self {
-            RunOutcome::Stopped => 0,
-            RunOutcome::Once(summary) if summary.all_clear() => 0,
-            RunOutcome::Once(_) => 1,
+            RunOutcome::Stopped => Exit::Ok,
+            RunOutcome::Once(summary) if summary.all_clear() => Exit::Ok,
+            RunOutcome::Once(_) => Exit::Problems,
         }
     }
 }
 
 impl Prevention {
     /// A prevention-agent over `store`, sending to `alerts`, reading time from `clock`.
-    /// The previous state document is read back so episodes carry over restarts.
+    /// The previous state document is read back so episodes carry over restarts. A `[fixes]` section that
+    /// is no usable policy is bad configuration, as in every binary.
     pub fn new(
         loaded: &LoadedConfig,
         store: Arc<StateStore>,
@@ -62,29 +58,12 @@ impl Prevention {
         clock: SharedClock,
         options: PassOptions,
         env: EnvLookup,
-    ) -> Prevention {
+    ) -> Result<Prevention, ServiceError> {
         let config = loaded.config.clone();
         let prevention = &config.prevention;
         let sampler = Sampler::new(&prevention.cgroup_root, &prevention.proc_root);
-        let executor = match Policy::for_service(&config, &loaded.base_dir) {
-            Ok(policy) => Some(Executor::new(
-                Arc::new(policy),
-                config.fixes.install_command.clone(),
-                config.fixes.command_timeout,
-            )),
-            Err(e) => {
-                tracing::warn!(error = %e, "fix policy unavailable: nothing will be installed or created");
-                None
-            }
-        };
-        let state = match store.read::<PreventionState>(docs::PREVENTION) {
-            ReadOutcome::Loaded(state) => state,
-            ReadOutcome::Missing => PreventionState::default(),
-            ReadOutcome::Corrupt { moved_to, error } => {
-                tracing::warn!(%moved_to, %error, "previous prevention state unreadable; starting fresh");
-                PreventionState::default()
-            }
-        };
+        let executor = Service::executor(loaded)?;
+        let state: PreventionState = store.read_or_default(docs::PREVENTION).value;
         let render = render_source::setup(&config.recovery.render, &*env);
         match &render {
             Ok(Some(_)) => {
@@ -93,7 +72,7 @@ impl Prevention {
             Ok(None) => {}
             Err(e) => tracing::error!("{e}"),
         }
-        Prevention {
+        Ok(Prevention {
             probes: ProbeCache::new(options.probe_max_age, clock.clone()),
             render,
             config,
@@ -106,14 +85,8 @@ impl Prevention {
             options,
             env,
             state: PreventionState { passes: 0, ..state },
-        }
+        })
     }
-}
-
-/// Drops the state guard off the async threads: with Key Value it writes what is pending and releases
-/// the lease, waiting up to a few seconds.
-async fn release(guard: StateGuard) {
-    let _ = tokio::task::spawn_blocking(move || drop(guard)).await;
 }
 
 /// Runs the prevention-agent until `shutdown` is cancelled (or for one pass with `once`).
@@ -121,37 +94,17 @@ pub async fn run(
     loaded: LoadedConfig,
     options: RunOptions,
     shutdown: CancellationToken,
-) -> anyhow::Result<RunOutcome> {
+) -> anyhow::Result<Exit> {
     let clock = system_clock();
-    let (store, guard) = open_state_scoped(&loaded.config, SOURCE, Scope::Service, clock.clone())
-        .with_context(|| match &loaded.config.state_url {
-        Some(_) => "cannot open the Key Value state store".to_string(),
-        None => format!(
-            "cannot open the state directory {}",
-            loaded.config.state_dir.display()
-        ),
-    })?;
-    let alert_stop = CancellationToken::new();
-    let (alerts, alert_task) = Alerter::spawn(
-        &loaded.config.alerts,
-        store.clone(),
+    let service = Service::start(
         SOURCE,
+        Scope::Service,
+        &loaded.config,
         clock.clone(),
-        alert_stop.clone(),
-    );
-    // A lost lease cancels the run as a signal would, and the run then ends with an error.
-    let run_token = shutdown.child_token();
-    let watch_stop = CancellationToken::new();
-    let watcher = watch_store_health(
-        &store,
-        alerts.clone(),
-        SOURCE,
-        run_token.clone(),
-        watch_stop.clone(),
-    );
+        shutdown,
+    )?;
     let interval = loaded.config.prevention.interval;
     tracing::info!(
-        state = %store.describe(),
         interval = %humantime::format_duration(interval),
         once = options.once,
         "prevention-agent started"
@@ -161,12 +114,14 @@ pub async fn run(
         cpu_window: loaded.config.prevention.cpu_sample_window,
         ..options.pass.clone()
     };
-    let mut agent = Prevention::new(&loaded, store, alerts.clone(), clock, pass_options, env);
-
+    let store = service.store().clone();
+    let alerts = service.alerts().clone();
+    let mut agent = Prevention::new(&loaded, store, alerts, clock, pass_options, env)?;
+    let token = service.token().clone();
     let outcome = loop {
         let summary = tokio::select! {
             summary = agent.pass() => summary,
-            () = run_token.cancelled() => break RunOutcome::Stopped,
+            () = token.cancelled() => break RunOutcome::Stopped,
         };
         if options.once {
             break RunOutcome::Once(summary);
@@ -178,25 +133,10 @@ pub async fn run(
         );
         tokio::select! {
             () = tokio::time::sleep(interval) => {}
-            () = run_token.cancelled() => break RunOutcome::Stopped,
+            () = token.cancelled() => break RunOutcome::Stopped,
         }
     };
-    // Let queued alerts reach the worker, then stop it (it parks what it cannot send in the outbox).
-    let _ = tokio::time::timeout(Duration::from_secs(5), alerts.flush()).await;
-    alert_stop.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(5), alert_task).await;
-    // Only the watcher cancels the run token on its own: that is a lost lease.
-    let lease_lost = run_token.is_cancelled() && !shutdown.is_cancelled();
-    watch_stop.cancel();
-    if let Some(watcher) = watcher {
-        let _ = watcher.await;
-    }
     drop(agent);
-    release(guard).await;
-    if lease_lost {
-        anyhow::bail!(
-            "the state lease was taken by another process; stopped without writing state"
-        );
-    }
-    Ok(outcome)
+    service.finish().await?;
+    Ok(outcome.exit())
 }

@@ -153,3 +153,14 @@ fn the_cpu_sample_window_from_the_config_sets_how_long_a_pass_measures_cpu() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn an_unusable_fix_policy_is_bad_configuration_as_in_every_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    fs::create_dir(dir.path().join("requirements.txt")).unwrap();
+    let out = run_once(&config, &dir.path().join("state"), &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad configuration: [fixes]"), "{err}");
+}

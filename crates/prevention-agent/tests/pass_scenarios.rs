@@ -115,6 +115,7 @@ sustained_samples = 2
             options,
             Box::new(lookup),
         )
+        .expect("the test config's fix policy is valid")
     }
 
     async fn alerts_sent(&self) -> Vec<String> {

@@ -6,10 +6,22 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::fake_render::{Api, ID, KEY, serve};
-use prevention_agent::render_metrics::SERVICE_ENV;
+use common::render_support::FakeRender;
+use prevention_agent::render_source::SERVICE_ENV;
 use std::sync::Arc;
 use std::time::Duration;
+
+const KEY: &str = "rnd_test_key_123";
+const ID: &str = "srv-agents42";
+
+/// The one fake Render API with the agents' service and its metrics; `fail` answers every call instead.
+async fn serve(fail: Option<(StatusCode, &str)>) -> String {
+    let render = FakeRender::new(KEY);
+    render.add_service(ID, "self-healing-agent", &[]);
+    render.with_agent_metrics(ID);
+    *render.fail.lock().unwrap() = fail.map(|(s, m)| (s, m.to_string()));
+    render.start().await
+}
 
 /// A prevention pass whose Render source points at `base`, alerting to a local webhook.
 struct PassWithRender {
@@ -32,7 +44,7 @@ async fn pass_with_render(base: &str, key: &'static str) -> PassWithRender {
          [alerts]\nmin_severity = \"low\"\n[alerts.webhook]\nurl_env = \"HOOK\"\n\
          [prevention]\ncgroup_root = \"{}\"\nproc_root = \"{}\"\ndisk_paths = []\n\
          memory_percent = 75.0\ncpu_percent = 100.0\nsustained_samples = 1\n\
-         [recovery.render]\napi_base = \"{base}\"\n",
+         [recovery.render]\napi_base = \"{base}\"\nmax_retry_wait = \"1s\"\n",
         tree.join("cgroup").display(),
         tree.join("proc").display(),
     );
@@ -63,7 +75,8 @@ async fn pass_with_render(base: &str, key: &'static str) -> PassWithRender {
         clock,
         options,
         Box::new(env),
-    );
+    )
+    .expect("the test config's fix policy is valid");
     PassWithRender {
         _dir: dir,
         agent,
@@ -74,7 +87,7 @@ async fn pass_with_render(base: &str, key: &'static str) -> PassWithRender {
 
 #[tokio::test]
 async fn a_pass_warns_about_the_agents_service_memory_measured_by_the_render_api() {
-    let base = serve(Api::default()).await;
+    let base = serve(None).await;
     let mut p = pass_with_render(&base, KEY).await;
     let summary = p.agent.pass().await;
     assert!(
@@ -97,7 +110,7 @@ async fn a_pass_warns_about_the_agents_service_memory_measured_by_the_render_api
 
 #[tokio::test]
 async fn a_rejected_key_is_one_critical_check_not_a_warning_every_pass() {
-    let base = serve(Api::default()).await;
+    let base = serve(None).await;
     let mut p = pass_with_render(&base, "rnd_wrong_key").await;
     for _ in 0..2 {
         let summary = p.agent.pass().await;
@@ -122,11 +135,7 @@ async fn a_rejected_key_is_one_critical_check_not_a_warning_every_pass() {
 
 #[tokio::test]
 async fn a_rate_limited_pass_skips_the_render_readings_without_alerting() {
-    let base = serve(Api {
-        fail: Some((StatusCode::TOO_MANY_REQUESTS, "slow down")),
-        ..Api::default()
-    })
-    .await;
+    let base = serve(Some((StatusCode::TOO_MANY_REQUESTS, "slow down"))).await;
     let mut p = pass_with_render(&base, KEY).await;
     let summary = p.agent.pass().await;
     assert!(

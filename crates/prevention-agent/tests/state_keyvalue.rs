@@ -97,7 +97,11 @@ fn a_second_prevention_agent_of_the_service_is_refused_while_the_first_runs_even
         .output()
         .unwrap();
     let logs = text(&second);
-    assert_eq!(second.status.code(), Some(2), "{logs}");
+    assert_eq!(
+        second.status.code(),
+        Some(1),
+        "a taken state is a runtime failure: {logs}"
+    );
     assert!(logs.contains("already running"), "{logs}");
     assert!(logs.contains("service"), "{logs}");
 
@@ -111,5 +115,46 @@ fn a_second_prevention_agent_of_the_service_is_refused_while_the_first_runs_even
         Some(0),
         "the lease is released on a clean stop: {}",
         text(&third)
+    );
+}
+
+#[test]
+fn a_lost_lease_stops_the_agent_with_exit_status_1_as_in_every_binary() {
+    let Some((url, _server)) = any_store() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    // A pass every second: the next write after the takeover finds the lease gone.
+    let src = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("interval = \"1h\"", "interval = \"1s\"");
+    std::fs::write(&config, src).unwrap();
+    let ns = unique_namespace("pa");
+    let agent = command(&config, &url, &ns)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let key = format!("healing:{ns}:service:prevention_state.json");
+    eventually("the agent stores its document", || {
+        stored(&url, &key).is_some()
+    });
+
+    let lease = format!("healing:{ns}:~lease:service:prevention-agent");
+    kv_support::raw(
+        &url,
+        &["SET", &lease, "other pid 99 token 1", "PX", "60000"],
+    );
+
+    let (status, stderr) = kv_support::exit_on_its_own(
+        agent,
+        std::time::Duration::from_secs(40),
+        "the agent kept running after losing its lease",
+    );
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("prevention-agent lost its state lease"),
+        "{stderr}"
     );
 }

@@ -55,14 +55,13 @@ use crate::healer::{Healer, HealerConfig};
 use crate::state_docs::{SelfHealingDoc, StateWriter, spawn_writer};
 use crate::supervisor::Supervisor;
 use anyhow::Context;
-use healing_core::alert::{Alert, AlertHandle, Alerter};
+use healing_core::alert::{Alert, AlertHandle};
 use healing_core::catalogue::Catalogue;
 use healing_core::clock::{SharedClock, system_clock};
 use healing_core::config_load::LoadedConfig;
-use healing_core::executor::Executor;
 use healing_core::kind::Severity;
-use healing_core::policy::Policy;
-use healing_core::state::{ReadOutcome, StateStore, docs, open_state, watch_store_health};
+use healing_core::service::Service;
+use healing_core::state::{Loaded, Scope, StateStore, docs};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -70,9 +69,6 @@ use tokio_util::sync::CancellationToken;
 
 /// The `source` of every alert and the writer name of every document.
 pub const SOURCE: &str = "self-healing-agent";
-
-/// How long shutdown waits for queued alerts to be delivered before parking them in the outbox.
-const ALERT_FLUSH: Duration = Duration::from_secs(2);
 
 /// Runs the supervisor until `shutdown` fires, then stops every agent and writes the final state.
 pub async fn run(loaded: LoadedConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -87,10 +83,9 @@ pub async fn run_with_clock(
 ) -> anyhow::Result<()> {
     let config = Arc::new(loaded.config.clone());
     let state_dir = config.state_dir.clone();
-    // Dropped last, after the final write and the outbox: releases the directory lock or the lease.
-    let (store, guard) = open_state(&config, SOURCE, clock.clone())
-        .context("cannot take the state for self-healing-agent")?;
-    tracing::info!(state = %store.describe(), "state opened");
+    // The service runtime: state and its lock or lease, alerter, store watch; ended by `finish`.
+    let service = Service::start(SOURCE, Scope::Instance, &config, clock.clone(), shutdown)?;
+    let store = service.store().clone();
     lifetime::become_subreaper();
     let nofile = lifetime::raise_nofile_limit();
     tracing::debug!(?nofile, "open-files limit");
@@ -99,36 +94,21 @@ pub async fn run_with_clock(
     let reaper = lifetime::spawn_reaper(Arc::new(spawn::is_own), reaper_stop.clone());
     let leftovers = store.read_raw(docs::AGENT_STATUS);
     lifetime::stop_leftovers(leftovers.as_ref(), config.self_healing.grace_period).await;
-    let (previous, corrupt) = match store.read::<SelfHealingDoc>(docs::SELF_HEALING) {
-        ReadOutcome::Loaded(doc) => {
-            if !doc.clean_shutdown {
-                tracing::warn!(
-                    "the previous supervisor did not shut down cleanly: boot starts count against the restart budgets"
-                );
-            }
-            (doc, None)
-        }
-        ReadOutcome::Missing => (SelfHealingDoc::default(), None),
-        ReadOutcome::Corrupt { moved_to, error } => {
-            tracing::warn!(moved_to = %moved_to, error = %error, "state file was corrupt; set aside, starting fresh");
-            (SelfHealingDoc::default(), Some(moved_to))
-        }
-    };
+    let Loaded {
+        value: previous,
+        set_aside: corrupt,
+    } = service.read_or_default::<SelfHealingDoc>(docs::SELF_HEALING);
+    if previous.started_at.is_some() && !previous.clean_shutdown {
+        tracing::warn!(
+            "the previous supervisor did not shut down cleanly: boot starts count against the restart budgets"
+        );
+    }
     let catalogue = Arc::new(
         Catalogue::new(&config.patterns, &config.fixes.package_map)
             .context("cannot compile the error patterns")?,
     );
-    let policy = Arc::new(
-        Policy::for_service(&config, &loaded.base_dir).context("cannot build the fix policy")?,
-    );
-    let executor = Arc::new(
-        Executor::new(
-            policy.clone(),
-            config.fixes.install_command.clone(),
-            config.fixes.command_timeout,
-        )
-        .with_cwd(&loaded.base_dir),
-    );
+    let executor = Arc::new(Service::executor(&loaded)?);
+    let policy = executor.policy().clone();
     let healer = Healer::new(
         HealerConfig {
             restart: config.restart.clone(),
@@ -195,29 +175,15 @@ pub async fn run_with_clock(
     let follow_stop = CancellationToken::new();
     let followers = follow::start_all(&sup, &follow_stop);
     start_agents(&mut sup, crashed);
-    let alert_stop = CancellationToken::new();
-    let (alerts, alert_task) = Alerter::spawn(
-        &config.alerts,
-        store.clone(),
-        SOURCE,
-        clock.clone(),
-        alert_stop.clone(),
-    );
-    sup.alerts = alerts;
+    // Alerts from the agents' first start are sent again by `announce_holds`, once the handle is set.
+    sup.alerts = service.alerts().clone();
     announce_holds(&sup, corrupt);
     let writer = spawn_writer(state_writer.clone(), snap_rx);
-    let store_watch = watch_store_health(
-        &store,
-        sup.alerts.clone(),
-        SOURCE,
-        shutdown.clone(),
-        alert_stop.clone(),
-    );
     let http_stop = CancellationToken::new();
     let http_task =
         listener.map(|l| start_http(l, &config, &store, &clock, &sup.alerts, &http_stop));
 
-    sup.run(&mut rx, &shutdown).await;
+    sup.run(&mut rx, service.token()).await;
     sup.stop_all(&mut rx).await;
     // The followers read the stopped agents' last lines, then their positions are final.
     follow_stop.cancel();
@@ -229,28 +195,20 @@ pub async fn run_with_clock(
     }
     let mut final_snapshot = sup.snapshot();
     final_snapshot.state.clean_shutdown = true;
-    let alerts = sup.alerts.clone();
     drop(sup);
     let _ = writer.await;
     tokio::task::spawn_blocking(move || state_writer.write(&final_snapshot))
         .await
         .context("final state write panicked")?;
-    // Deliver what the shutdown itself queued; whatever is still undelivered goes to the outbox.
-    let _ = tokio::time::timeout(ALERT_FLUSH, alerts.flush()).await;
-    alert_stop.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(3), alert_task).await;
     http_stop.cancel();
     if let Some(task) = http_task {
         let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
     }
-    if let Some(task) = store_watch {
-        task.abort();
-    }
     reaper_stop.cancel();
     let _ = reaper.await;
     drop(store);
-    drop(guard);
-    tracing::info!("self-healing-agent stopped");
+    // Delivers what the shutdown itself queued, stops the store watch, releases the lock or lease.
+    service.finish().await?;
     Ok(())
 }
 

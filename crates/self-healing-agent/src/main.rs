@@ -1,49 +1,38 @@
-//! Wiring only: arguments, tracing, config, signals → [`self_healing_agent::run`], exit code.
+//! Wiring only: arguments, tracing, config → [`self_healing_agent::run`] inside the service runtime, which
+//! maps how it ended to the exit code (see the README's table); `scan`, `check-config` and `status` are
+//! one-shot commands beside it.
 
 use clap::Parser;
-use healing_core::config_load::{ConfigError, LoadedConfig};
+use healing_core::config_load::LoadedConfig;
+use healing_core::service::{self, Exit};
 use self_healing_agent::cli::{Cli, Command};
 use self_healing_agent::documents::Documents;
-use self_healing_agent::{scan, status_cmd};
+use self_healing_agent::{SOURCE, scan, status_cmd};
 use std::process::ExitCode;
-use tokio_util::sync::CancellationToken;
-
-fn print_config_error(e: &ConfigError) {
-    match e {
-        ConfigError::Invalid { path, problems } => {
-            eprintln!("error: invalid configuration {path}:");
-            for p in problems {
-                let at = match (p.line, p.column) {
-                    (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
-                    (Some(l), None) => format!(" (line {l})"),
-                    _ => String::new(),
-                };
-                eprintln!("  {}{at}: {}", p.key, p.message);
-            }
-        }
-        other => eprintln!("error: {other}"),
-    }
-}
-
-fn load(cli: &Cli) -> Result<LoadedConfig, ExitCode> {
-    cli.config.load().map_err(|e| {
-        print_config_error(&e);
-        ExitCode::from(2)
-    })
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    healing_core::service::init_tracing();
-    let loaded = match load(&cli) {
-        Ok(l) => l,
-        Err(code) => return code,
+    service::init_tracing();
+    let loaded = match cli.config.load() {
+        Ok(loaded) => loaded,
+        Err(e) => return service::report(SOURCE, &e).into(),
     };
-    if loaded.used_defaults {
-        tracing::info!("no config file found: using built-in defaults");
-    }
     match cli.command {
-        None | Some(Command::Run) => serve(loaded, cli.exit_after),
+        None | Some(Command::Run) => service::main(SOURCE, |token| {
+            if let Some(after) = cli.exit_after {
+                let t = token.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    tracing::info!("--exit-after elapsed: shutting down");
+                    t.cancel();
+                });
+            }
+            async move {
+                self_healing_agent::run(loaded, token)
+                    .await
+                    .map(|()| Exit::Ok)
+            }
+        }),
         Some(Command::CheckConfig) => {
             print!("{}", loaded.effective_toml());
             ExitCode::SUCCESS
@@ -76,60 +65,16 @@ fn main() -> ExitCode {
 fn status(loaded: &LoadedConfig) -> ExitCode {
     let clock = healing_core::clock::system_clock();
     let store = match healing_core::state::open_state_reader(&loaded.config, clock) {
-        Ok(store) => store,
-        Err(e) => {
-            eprintln!("error: cannot open the state: {e}");
-            return ExitCode::FAILURE;
-        }
+        Ok(store) => Documents::Store(std::sync::Arc::new(store)),
+        Err(e) => return service::report(SOURCE, &e).into(),
     };
-    let docs = Documents::Store(std::sync::Arc::new(store));
     // Rendered whole, then printed through the redactor: the documents carry log text.
     let mut text = Vec::new();
-    match status_cmd::run_docs(&docs, std::time::SystemTime::now(), &mut text) {
+    match status_cmd::run_docs(&store, std::time::SystemTime::now(), &mut text) {
         Ok(()) => {
-            let clean = healing_core::redact::line(&String::from_utf8_lossy(&text));
-            print!("{clean}");
+            print!("{}", healing_core::redact::line(&String::from_utf8_lossy(&text)));
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => service::report(SOURCE, e.as_ref()).into(),
     }
-}
-
-/// Runs the supervisor on a single-threaded runtime (memory and idle-CPU goals).
-fn serve(loaded: LoadedConfig, exit_after: Option<std::time::Duration>) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(async move {
-        let token = CancellationToken::new();
-        if let Err(e) = healing_core::service::cancel_on_signals(token.clone()) {
-            eprintln!("error: cannot install the signal handlers: {e}");
-            return ExitCode::FAILURE;
-        }
-        if let Some(after) = exit_after {
-            let t = token.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(after).await;
-                tracing::info!("--exit-after elapsed: shutting down");
-                t.cancel();
-            });
-        }
-        match self_healing_agent::run(loaded, token).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::FAILURE
-            }
-        }
-    })
 }

@@ -20,9 +20,13 @@ pub struct ConfigArgs {
 }
 
 impl ConfigArgs {
-    /// Loads the config, then applies `--state-dir` / `--state-url` over it.
+    /// Loads the config, then applies `--state-dir` / `--state-url` over it. Says so in the log when no
+    /// file was found and the built-in defaults apply.
     pub fn load(&self) -> Result<LoadedConfig, ConfigError> {
         let mut loaded = load(self.config.as_deref())?;
+        if loaded.used_defaults {
+            tracing::info!("no config file found: using built-in defaults");
+        }
         loaded.override_state(self.state_dir.clone(), self.state_url.clone());
         Ok(loaded)
     }

@@ -40,9 +40,36 @@ pub(crate) fn syntax(src: &str) -> Result<Spanned<DeTable<'_>>, Vec<Found>> {
         .map(|e| Found {
             key: KeyPath::root().key("toml"),
             span: e.span(),
-            message: e.message().trim().to_owned(),
+            message: name_duplicate(src, e.message().trim(), e.span()),
         })
         .collect())
+}
+
+/// The parser says only "duplicate key"; a config with the same key in two tables needs the key's and the
+/// table's name to be found: "duplicate key `interval` in table `self_healing`".
+fn name_duplicate(src: &str, message: &str, span: Option<Range<usize>>) -> String {
+    let Some(span) = span.filter(|_| message == "duplicate key") else {
+        return message.to_owned();
+    };
+    let Some(key) = src
+        .get(span.clone())
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    else {
+        return message.to_owned();
+    };
+    let table = src
+        .get(..span.start)
+        .unwrap_or_default()
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|line| line.starts_with('['))
+        .map(|header| header.trim_matches(['[', ']']).trim().to_owned());
+    match table {
+        Some(table) => format!("duplicate key `{key}` in table `{table}`"),
+        None => format!("duplicate key `{key}` at the top level"),
+    }
 }
 
 /// Deserializes every section of a parsed document, recording problems; fields with problems keep their

@@ -29,7 +29,7 @@ pub use lock::WriterLock;
 pub use open::{
     Scope, StateGuard, open_state, open_state_reader, open_state_scoped, open_state_with,
 };
-pub use store::{ReadOutcome, StateStore, rfc3339, rfc3339_millis};
+pub use store::{Loaded, ReadOutcome, StateStore, rfc3339, rfc3339_millis};
 pub use watch::watch_store_health;
 
 use std::path::PathBuf;

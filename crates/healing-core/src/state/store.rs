@@ -40,6 +40,16 @@ impl<T> ReadOutcome<T> {
     }
 }
 
+/// A document read at start: its value (the default when missing or unreadable) and, when the stored copy
+/// was unreadable, where it was set aside — so the binary can alert about it once its alerter exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded<T> {
+    /// The document, or `T::default()`.
+    pub value: T,
+    /// Where an unreadable copy was moved (empty when it could not even be moved).
+    pub set_aside: Option<String>,
+}
+
 /// Versioned documents with one writer each.
 #[derive(Debug, Clone)]
 pub struct StateStore {
@@ -152,6 +162,28 @@ impl StateStore {
         match decode::<T>(&bytes) {
             Ok(value) => ReadOutcome::Loaded(value),
             Err(problem) => self.set_aside(doc, problem),
+        }
+    }
+
+    /// Document `doc`, or its default when it was never written or is unreadable (set aside and logged):
+    /// how every binary reads its own documents at start.
+    pub fn read_or_default<T: DeserializeOwned + Default>(&self, doc: &str) -> Loaded<T> {
+        match self.read::<T>(doc) {
+            ReadOutcome::Loaded(value) => Loaded {
+                value,
+                set_aside: None,
+            },
+            ReadOutcome::Missing => Loaded {
+                value: T::default(),
+                set_aside: None,
+            },
+            ReadOutcome::Corrupt { moved_to, error } => {
+                tracing::warn!(%doc, %moved_to, %error, "state document unreadable; set aside, starting fresh");
+                Loaded {
+                    value: T::default(),
+                    set_aside: Some(moved_to),
+                }
+            }
         }
     }
 

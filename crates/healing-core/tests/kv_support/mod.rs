@@ -223,3 +223,28 @@ pub fn stop_with_sigterm(mut child: Child, what: &str) -> std::process::ExitStat
     let _ = child.kill();
     panic!("{what} did not stop on SIGTERM");
 }
+
+/// The exit status of `child` once it stops on its own within `within`, and its stderr (piped by the
+/// caller); a child still running then is killed and fails the test with `why`.
+pub fn exit_on_its_own(
+    mut child: Child,
+    within: Duration,
+    why: &str,
+) -> (std::process::ExitStatus, String) {
+    let deadline = Instant::now() + within;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{why}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        pipe.read_to_string(&mut stderr).expect("stderr");
+    }
+    (status, stderr)
+}

@@ -4,7 +4,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-pub mod fake_render;
+#[path = "../../../healing-core/tests/render_support/mod.rs"]
+pub mod render_support;
 
 /// `tests/fixtures/cgroup/<name>`.
 pub fn fixture(name: &str) -> PathBuf {

@@ -1,53 +1,22 @@
-//! A small client for the Render REST API: services, deploys, events, restart and redeploy.
-//!
-//! The API key reaches every workspace of its owner and has no scopes, so it lives only in the
-//! `Authorization` header (marked sensitive) and is never part of `Debug`, an error or a log line. Errors
-//! from reqwest are stripped of their URL. List endpoints use Render's cursor pagination
-//! (`[{"cursor": "…", "<resource>": {…}}]`, next page via `?cursor=<last cursor>`); rate limits are honoured
-//! from `Retry-After` on 429 and `Ratelimit-Remaining`/`Ratelimit-Reset` on every answer.
+//! [`RenderClient`]: auth, the request loop with its rate limiter, bounded bodies and cursor pagination.
+//! The endpoints themselves are in `services.rs` and `metrics.rs`.
 
-use crate::rate_limit::{RateGate, wait_from_headers};
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
+use super::RenderApiError;
+use super::rate_limit::{RateGate, wait_from_headers};
+use crate::config::RenderApiConfig;
+use crate::http_client::{describe, read_capped};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::time::Duration;
 
-pub use crate::render_types::{Deploy, Service, ServiceEvent};
+/// Largest response body read; a bigger one is refused (memory stays bounded on hostile input).
+pub const MAX_BODY: usize = 1 << 20;
 
-/// What went wrong talking to Render. `endpoint` is the method and path template, never the key or a query.
-#[derive(Debug, thiserror::Error)]
-pub enum RenderApiError {
-    /// 401/403: the key is wrong, revoked or lacks access.
-    #[error("Render API rejected the API key (HTTP {status}) on {endpoint}")]
-    Unauthorized { endpoint: String, status: u16 },
-    /// Still rate limited after honouring `Retry-After` as far as configured.
-    #[error("Render API rate limit on {endpoint}: asked to wait {retry_after:?}")]
-    RateLimited {
-        endpoint: String,
-        retry_after: Duration,
-    },
-    /// Any other non-success status.
-    #[error("Render API {endpoint} answered HTTP {status}: {message}")]
-    Status {
-        endpoint: String,
-        status: u16,
-        message: String,
-    },
-    /// No answer.
-    #[error("Render API {endpoint} unreachable: {detail}")]
-    Transport { endpoint: String, detail: String },
-    /// An answer that is not the documented shape.
-    #[error("Render API {endpoint} returned an unexpected body: {detail}")]
-    Decode { endpoint: String, detail: String },
-    /// The configured base URL is not a URL, or the HTTP client could not be built.
-    #[error("Render API client setup failed: {0}")]
-    Setup(String),
-    /// A service id that could add or climb a path segment.
-    #[error("{0:?} is not a Render id (letters, digits, '-' and '_' only)")]
-    InvalidId(String),
-}
+/// 429s retried per call before giving up (each after the wait the API asked for).
+const MAX_RETRIES: u32 = 3;
 
 /// Knobs of the client, from `[recovery.render]`.
 #[derive(Debug, Clone)]
@@ -62,7 +31,19 @@ pub struct ClientOptions {
     pub page_limit: u32,
 }
 
-/// The Render API client. Cheap to clone (shares one connection pool).
+impl ClientOptions {
+    /// The options `[recovery.render]` sets.
+    pub fn from_config(cfg: &RenderApiConfig) -> ClientOptions {
+        ClientOptions {
+            api_base: cfg.api_base.clone(),
+            request_timeout: cfg.request_timeout,
+            max_retry_wait: cfg.max_retry_wait,
+            page_limit: cfg.page_limit,
+        }
+    }
+}
+
+/// The Render API client. Cheap to clone (shares one connection pool and one rate limiter).
 #[derive(Clone)]
 pub struct RenderClient {
     http: reqwest::Client,
@@ -99,6 +80,11 @@ impl RenderClient {
     pub fn new(options: ClientOptions, api_key: &str) -> Result<Self, RenderApiError> {
         let mut base = Url::parse(options.api_base.trim_end_matches('/'))
             .map_err(|e| RenderApiError::Setup(format!("[recovery.render] api_base: {e}")))?;
+        if base.cannot_be_a_base() || !matches!(base.scheme(), "http" | "https") {
+            return Err(RenderApiError::Setup(
+                "[recovery.render] api_base: not an http(s) URL".into(),
+            ));
+        }
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
             base.set_path(&path);
@@ -112,7 +98,7 @@ impl RenderClient {
         auth.set_sensitive(true);
         let http = reqwest::Client::builder()
             .timeout(options.request_timeout)
-            .redirect(healing_core::redirects::same_origin())
+            .redirect(crate::redirects::same_origin())
             .build()
             .map_err(|e| RenderApiError::Setup(e.without_url().to_string()))?;
         Ok(Self {
@@ -124,79 +110,33 @@ impl RenderClient {
         })
     }
 
-    /// All services of the key (every page).
-    pub async fn list_services(&self, max_pages: u32) -> Result<Vec<Service>, RenderApiError> {
-        self.list("services", "service", "GET /services", &[], max_pages)
-            .await
-    }
-
-    /// One service.
-    pub async fn get_service(&self, id: &str) -> Result<Service, RenderApiError> {
-        let path = format!("services/{}", seg(id)?);
-        let (_, body) = self
-            .request(Method::GET, &path, &[], None, "GET /services/{id}")
-            .await?;
-        decode(&body, "GET /services/{id}")
-    }
-
-    /// The newest deploys, newest first, up to `max_pages` pages.
-    pub async fn list_deploys(
-        &self,
-        id: &str,
-        max_pages: u32,
-    ) -> Result<Vec<Deploy>, RenderApiError> {
-        let path = format!("services/{}/deploys", seg(id)?);
-        self.list(
-            &path,
-            "deploy",
-            "GET /services/{id}/deploys",
-            &[],
-            max_pages,
-        )
-        .await
-    }
-
-    /// Recent events (Render's default window is the last hour), newest first.
-    pub async fn list_events(
-        &self,
-        id: &str,
-        max_pages: u32,
-    ) -> Result<Vec<ServiceEvent>, RenderApiError> {
-        let path = format!("services/{}/events", seg(id)?);
-        self.list(&path, "event", "GET /services/{id}/events", &[], max_pages)
-            .await
-    }
-
-    /// `POST /services/{id}/restart` (200, no body).
-    pub async fn restart(&self, id: &str) -> Result<(), RenderApiError> {
-        let path = format!("services/{}/restart", seg(id)?);
-        self.request(
-            Method::POST,
-            &path,
-            &[],
-            None,
-            "POST /services/{id}/restart",
-        )
-        .await
-        .map(|_| ())
-    }
-
-    /// Redeploys the last successful build (`deployMode = deploy_only`); 201 with a deploy or 202 queued.
-    pub async fn redeploy_last_build(&self, id: &str) -> Result<Option<String>, RenderApiError> {
-        let path = format!("services/{}/deploys", seg(id)?);
-        let body = serde_json::json!({ "deployMode": "deploy_only" });
-        let endpoint = "POST /services/{id}/deploys";
-        let (status, bytes) = self
-            .request(Method::POST, &path, &[], Some(body), endpoint)
-            .await?;
-        if status == StatusCode::ACCEPTED || bytes.is_empty() {
-            return Ok(None);
+    /// The client `[recovery.render]` describes, when the variable it names holds a key (looked up through
+    /// `env`); `Ok(None)` when it is unset or blank.
+    pub fn from_env(
+        cfg: &RenderApiConfig,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, RenderApiError> {
+        match env(&cfg.api_key_env).filter(|k| !k.trim().is_empty()) {
+            Some(key) => Self::new(ClientOptions::from_config(cfg), &key).map(Some),
+            None => Ok(None),
         }
-        let deploy: Deploy = decode(&bytes, endpoint)?;
-        Ok(Some(deploy.id))
     }
 
-    async fn list<T: DeserializeOwned>(
+    /// `GET path?query`, decoded.
+    pub(super) async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        endpoint: &str,
+    ) -> Result<T, RenderApiError> {
+        let (_, body) = self
+            .request(Method::GET, path, query, None, endpoint)
+            .await?;
+        decode(&body, endpoint)
+    }
+
+    /// Every item of a cursor-paginated list, up to `max_pages` pages of `page_limit` items.
+    pub(super) async fn list<T: DeserializeOwned>(
         &self,
         path: &str,
         field: &str,
@@ -213,8 +153,7 @@ impl RenderClient {
             if let Some(c) = &cursor {
                 q.push(("cursor", c.clone()));
             }
-            let (_, body) = self.request(Method::GET, path, &q, None, endpoint).await?;
-            let items: Vec<Item> = decode(&body, endpoint)?;
+            let items: Vec<Item> = self.get_json(path, &q, endpoint).await?;
             let count = items.len();
             cursor = None;
             for mut item in items {
@@ -225,12 +164,7 @@ impl RenderClient {
                         endpoint: endpoint.to_string(),
                         detail: format!("list item without `{field}`"),
                     })?;
-                let resource: T =
-                    serde_json::from_value(value).map_err(|e| RenderApiError::Decode {
-                        endpoint: endpoint.to_string(),
-                        detail: e.to_string(),
-                    })?;
-                out.push(resource);
+                out.push(decode_value(value, endpoint)?);
                 cursor = item.cursor;
             }
             if count < limit as usize || cursor.is_none() {
@@ -242,8 +176,8 @@ impl RenderClient {
 
     /// Sends one request, honouring rate limits: waits out a `Ratelimit-Remaining: 0` window before
     /// sending, and on 429 waits `Retry-After` (bounded by `max_retry_wait`) and tries again, at most
-    /// three times.
-    async fn request(
+    /// [`MAX_RETRIES`] times.
+    pub(super) async fn request(
         &self,
         method: Method,
         path: &str,
@@ -272,27 +206,26 @@ impl RenderClient {
             if let Some(b) = &body {
                 req = req.json(b);
             }
-            let response = req.send().await.map_err(|e| RenderApiError::Transport {
-                endpoint: endpoint.to_string(),
-                detail: crate::probe::describe(&e.without_url()),
-            })?;
+            let response = req.send().await.map_err(|e| self.transport(e, endpoint))?;
             let status = response.status();
-            let headers: HeaderMap = response.headers().clone();
+            let headers = response.headers().clone();
             self.gate.observe(&headers);
-            let bytes = response
-                .bytes()
+            let capped = read_capped(response, MAX_BODY)
                 .await
-                .map_err(|e| RenderApiError::Transport {
+                .map_err(|e| self.transport(e, endpoint))?;
+            if capped.truncated {
+                return Err(RenderApiError::Decode {
                     endpoint: endpoint.to_string(),
-                    detail: crate::probe::describe(&e.without_url()),
-                })?;
+                    detail: format!("body over {MAX_BODY} bytes"),
+                });
+            }
             if status.is_success() {
-                return Ok((status, bytes.to_vec()));
+                return Ok((status, capped.body));
             }
             if status == StatusCode::TOO_MANY_REQUESTS {
                 let wait = wait_from_headers(&headers).unwrap_or(Duration::from_secs(1));
                 attempt += 1;
-                if wait > self.options.max_retry_wait || attempt > 3 {
+                if wait > self.options.max_retry_wait || attempt > MAX_RETRIES {
                     return Err(RenderApiError::RateLimited {
                         endpoint: endpoint.to_string(),
                         retry_after: wait,
@@ -306,28 +239,47 @@ impl RenderClient {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-                return Err(RenderApiError::Unauthorized {
-                    endpoint: endpoint.to_string(),
-                    status: status.as_u16(),
-                });
-            }
-            let message = serde_json::from_slice::<ApiErrorBody>(&bytes)
-                .ok()
-                .and_then(|b| b.message)
-                .unwrap_or_default();
-            return Err(RenderApiError::Status {
-                endpoint: endpoint.to_string(),
-                status: status.as_u16(),
-                message: message.chars().take(200).collect(),
-            });
+            return Err(status_error(status, &capped.body, endpoint));
         }
+    }
+
+    /// A reqwest failure without its URL: a timeout, or no answer.
+    fn transport(&self, err: reqwest::Error, endpoint: &str) -> RenderApiError {
+        if err.is_timeout() {
+            return RenderApiError::Timeout {
+                endpoint: endpoint.to_string(),
+                timeout: self.options.request_timeout,
+            };
+        }
+        RenderApiError::Transport {
+            endpoint: endpoint.to_string(),
+            detail: describe(&err.without_url()),
+        }
+    }
+}
+
+/// A non-success answer other than 429: the key refused, or Render's error message (bounded).
+fn status_error(status: StatusCode, body: &[u8], endpoint: &str) -> RenderApiError {
+    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        return RenderApiError::Unauthorized {
+            endpoint: endpoint.to_string(),
+            status: status.as_u16(),
+        };
+    }
+    let message = serde_json::from_slice::<ApiErrorBody>(body)
+        .ok()
+        .and_then(|b| b.message)
+        .unwrap_or_default();
+    RenderApiError::Status {
+        endpoint: endpoint.to_string(),
+        status: status.as_u16(),
+        message: message.chars().take(200).collect(),
     }
 }
 
 /// A Render id as one path segment. Ids come from config or the API; one that could add or climb a path
 /// segment (`/`, `..`, `?`) is refused rather than encoded.
-fn seg(id: &str) -> Result<&str, RenderApiError> {
+pub(super) fn seg(id: &str) -> Result<&str, RenderApiError> {
     let ok = !id.is_empty()
         && id.len() <= 128
         && id
@@ -340,8 +292,21 @@ fn seg(id: &str) -> Result<&str, RenderApiError> {
     }
 }
 
-fn decode<T: DeserializeOwned>(bytes: &[u8], endpoint: &str) -> Result<T, RenderApiError> {
+pub(super) fn decode<T: DeserializeOwned>(
+    bytes: &[u8],
+    endpoint: &str,
+) -> Result<T, RenderApiError> {
     serde_json::from_slice(bytes).map_err(|e| RenderApiError::Decode {
+        endpoint: endpoint.to_string(),
+        detail: e.to_string(),
+    })
+}
+
+fn decode_value<T: DeserializeOwned>(
+    value: serde_json::Value,
+    endpoint: &str,
+) -> Result<T, RenderApiError> {
+    serde_json::from_value(value).map_err(|e| RenderApiError::Decode {
         endpoint: endpoint.to_string(),
         detail: e.to_string(),
     })
@@ -377,12 +342,25 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_base_url_is_a_setup_error() {
-        let mut o = options();
-        o.api_base = "not a url".into();
-        assert!(matches!(
-            RenderClient::new(o, "k"),
-            Err(RenderApiError::Setup(_))
-        ));
+    fn a_base_url_that_is_not_http_is_a_setup_error() {
+        for base in ["not a url", "ftp://example.com/v1", "mailto:x@y"] {
+            let mut o = options();
+            o.api_base = base.into();
+            assert!(
+                matches!(RenderClient::new(o, "k"), Err(RenderApiError::Setup(_))),
+                "{base}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_client_is_off_unless_the_key_variable_is_set_and_not_blank() {
+        let cfg = RenderApiConfig::default();
+        let none = |_: &str| None;
+        let blank = |_: &str| Some("  ".to_string());
+        let set = |_: &str| Some("rnd_k".to_string());
+        assert!(RenderClient::from_env(&cfg, &none).unwrap().is_none());
+        assert!(RenderClient::from_env(&cfg, &blank).unwrap().is_none());
+        assert!(RenderClient::from_env(&cfg, &set).unwrap().is_some());
     }
 }

@@ -1,11 +1,12 @@
-//! Render's rate-limit headers, turned into waits.
+//! Render's rate-limit headers, turned into waits: the one rate limiter of [`super::RenderClient`].
 //!
 //! Render answers every request with `Ratelimit-Limit`, `Ratelimit-Remaining` and `Ratelimit-Reset`, and a
 //! 429 with `Retry-After`. Waiting before sending is cheaper than burning a request on a 429, so a
 //! `Remaining: 0` closes a [`RateGate`] until the reset; a wait longer than the caller allows fails the call
 //! instead of stalling the whole pass.
 
-use crate::render_api::RenderApiError;
+use super::RenderApiError;
+use crate::http_client::{header_seconds, retry_after};
 use reqwest::header::HeaderMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,9 +24,9 @@ pub struct RateGate {
 impl RateGate {
     /// Records what an answer said about the remaining budget.
     pub fn observe(&self, headers: &HeaderMap) {
-        let remaining = header_u64(headers, "ratelimit-remaining");
-        if remaining == Some(0)
-            && let Some(reset) = header_u64(headers, "ratelimit-reset").map(reset_delay)
+        let remaining = header_seconds(headers, "ratelimit-remaining");
+        if remaining == Some(Duration::ZERO)
+            && let Some(reset) = header_seconds(headers, "ratelimit-reset").map(reset_delay)
         {
             let mut gate = self.not_before.lock().unwrap_or_else(|e| e.into_inner());
             *gate = Some(Instant::now() + reset);
@@ -57,13 +58,12 @@ impl RateGate {
 
 /// How long a 429 asks us to wait: `Retry-After` (seconds), else `Ratelimit-Reset`.
 pub fn wait_from_headers(headers: &HeaderMap) -> Option<Duration> {
-    header_u64(headers, "retry-after")
-        .map(Duration::from_secs)
-        .or_else(|| header_u64(headers, "ratelimit-reset").map(reset_delay))
+    retry_after(headers).or_else(|| header_seconds(headers, "ratelimit-reset").map(reset_delay))
 }
 
 /// `Ratelimit-Reset` is seconds until the window resets; accept a Unix timestamp too, as some APIs send one.
-fn reset_delay(value: u64) -> Duration {
+fn reset_delay(value: Duration) -> Duration {
+    let value = value.as_secs();
     if value >= EPOCH_THRESHOLD {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -75,30 +75,10 @@ fn reset_delay(value: u64) -> Duration {
     }
 }
 
-fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
-    let text = headers.get(name)?.to_str().ok()?.trim();
-    // Retry-After may carry fractional seconds from some proxies; round up.
-    if let Ok(n) = text.parse::<u64>() {
-        return Some(n);
-    }
-    text.parse::<f64>()
-        .ok()
-        .filter(|f| f.is_finite() && *f >= 0.0)
-        .map(|f| f.ceil() as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_static(v));
-        }
-        h
-    }
+    use crate::http_client::headers;
 
     #[test]
     fn retry_after_wins_over_ratelimit_reset() {

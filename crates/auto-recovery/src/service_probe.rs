@@ -144,7 +144,7 @@ pub fn classify_error(err: reqwest::Error, latency: Duration) -> ProbeOutcome {
         class,
         status: None,
         latency,
-        detail: describe(&err),
+        detail: healing_core::http_client::describe(&err),
     }
 }
 
@@ -160,29 +160,6 @@ pub async fn probe(
         Ok(response) => classify_status(response.status().as_u16(), expect, started.elapsed()),
         Err(err) => classify_error(err, started.elapsed()),
     }
-}
-
-/// The error and its causes on one line, bounded (the URL was removed by the caller).
-pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    if text.len() > 300 {
-        let mut cut = 300;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push('…');
-    }
-    text
 }
 
 fn chain_has_io_kind(err: &reqwest::Error, kind: std::io::ErrorKind) -> bool {
