@@ -1,6 +1,7 @@
 //! The supervisor's record of one agent: its config, lifecycle and the process currently running.
 
 use crate::agent_state::{Lifecycle, Transition};
+use crate::control::{Reply, Verb};
 use crate::event::ExitInfo;
 use crate::log_writer::LogWriter;
 use healing_core::config::AgentConfig;
@@ -8,6 +9,7 @@ use healing_core::incident::Incident;
 use healing_core::matcher::Matcher;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
+use tokio::sync::oneshot;
 
 /// A timer the loop keeps for an agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +55,19 @@ pub struct AgentRt {
     pub log: Option<Arc<Mutex<LogWriter>>>,
     /// Matcher of the live process.
     pub matcher: Option<Arc<Mutex<Matcher>>>,
+    /// Stopped by the operator: nothing restarts it until `start`, `restart` or `resume`.
+    pub operator_stopped: bool,
+    /// An operator `stop`/`restart` waiting for the process to end, with the callers to answer.
+    pub pending: Option<Pending>,
+}
+
+/// An operator command that completes when the current process has ended.
+#[derive(Debug)]
+pub struct Pending {
+    /// `Stop` or `Restart`.
+    pub verb: Verb,
+    /// Who waits for the answer.
+    pub waiters: Vec<oneshot::Sender<Reply>>,
 }
 
 impl AgentRt {
@@ -73,6 +88,8 @@ impl AgentRt {
             probe_ok: true,
             log: None,
             matcher: None,
+            operator_stopped: false,
+            pending: None,
         }
     }
 

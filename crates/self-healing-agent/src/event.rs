@@ -1,6 +1,7 @@
 //! What the supervisor's event loop reacts to. Every producer (process watchers, stream readers, fix
 //! tasks, probes) sends one of these; only the loop mutates agent state.
 
+use crate::control::{Reply, Request, Source};
 use healing_core::executor::FixOutcome;
 use healing_core::incident::Incident;
 use std::time::SystemTime;
@@ -52,5 +53,11 @@ pub enum Event {
         agent: AgentId,
         generation: u64,
         reason: String,
+    },
+    /// An operator command (see [`crate::control`]); the answer goes to `reply`.
+    Control {
+        request: Request,
+        source: Source,
+        reply: tokio::sync::oneshot::Sender<Reply>,
     },
 }

@@ -233,6 +233,22 @@ impl Healer {
         );
     }
 
+    /// The operator stopped or restarted the agent: the running attempt is neither a success nor a
+    /// failure, and the backoff curve starts over.
+    pub fn operator_reset(&mut self, agent: &str) {
+        self.in_flight.remove(agent);
+        self.state.backoff_attempts.remove(agent);
+    }
+
+    /// The operator resumes a held agent: its breaker (`key`, which may be a shared dependency's) and
+    /// its own, its hourly budget and its backoff are cleared, so the next start is a fresh one.
+    pub fn resume(&mut self, agent: &str, key: &str) {
+        self.operator_reset(agent);
+        self.state.breakers.remove(key);
+        self.state.breakers.remove(&format!("agent:{agent}"));
+        self.state.restart_windows.remove(agent);
+    }
+
     /// When the agent's running restart will count as a success (if it keeps running).
     pub fn stable_at(&self, agent: &str) -> Option<SystemTime> {
         self.in_flight

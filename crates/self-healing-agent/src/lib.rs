@@ -15,6 +15,8 @@
 pub mod agent;
 pub mod agent_state;
 pub mod cli;
+pub mod control;
+pub mod control_socket;
 pub mod correlation;
 pub mod documents;
 pub mod event;
@@ -22,9 +24,11 @@ pub mod fixing;
 pub mod follow;
 pub mod healer;
 pub mod http;
+pub mod log_tail;
 pub mod log_writer;
 pub mod metrics;
 pub mod oom;
+pub mod operator;
 pub mod output;
 pub mod probe;
 pub mod reactions;
@@ -119,7 +123,11 @@ pub async fn run_with_clock(
             .iter()
             .filter(|a| a.enabled)
             .cloned()
-            .map(AgentRt::new)
+            .map(|cfg| {
+                let mut a = AgentRt::new(cfg);
+                a.operator_stopped = previous.operator_stopped.contains(&a.cfg.name);
+                a
+            })
             .collect(),
         config: config.clone(),
         base_dir: loaded.base_dir.clone(),
@@ -170,6 +178,9 @@ pub async fn run_with_clock(
     let http_stop = CancellationToken::new();
     let http_task = listener.map(|l| start_http(l, &config, &store, &clock, &http_stop));
 
+    let control_stop = CancellationToken::new();
+    let control_task = start_control(&sup, &state_dir, &control_stop);
+
     sup.run(&mut rx, &shutdown).await;
     sup.stop_all(&mut rx).await;
     // The followers read the stopped agents' last lines, then their positions are final.
@@ -192,6 +203,10 @@ pub async fn run_with_clock(
     let _ = tokio::time::timeout(ALERT_FLUSH, alerts.flush()).await;
     alert_stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(3), alert_task).await;
+    control_stop.cancel();
+    if let Some(task) = control_task {
+        let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+    }
     http_stop.cancel();
     if let Some(task) = http_task {
         let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
@@ -245,11 +260,33 @@ fn start_http(
     })
 }
 
+/// Serves the control socket in the state directory. Without it the supervisor still runs: commands
+/// then fail with "no running supervisor answers", which names the socket.
+fn start_control(
+    sup: &Supervisor,
+    state_dir: &std::path::Path,
+    stop: &CancellationToken,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let secrets = Arc::new(log_tail::secrets_of(&sup.config));
+    let path = control_socket::socket_path(state_dir);
+    match control_socket::serve(path.clone(), sup.tx.clone(), secrets, stop.clone()) {
+        Ok(task) => Some(task),
+        Err(e) => {
+            tracing::warn!(socket = %path.display(), error = %e, "cannot serve the control socket");
+            None
+        }
+    }
+}
+
 /// Spawns every agent that an earlier run's breaker or budget does not hold.
 fn start_agents(sup: &mut Supervisor) {
     let now = sup.clock.now();
     for id in 0..sup.agents.len() {
         let name = sup.agents[id].cfg.name.clone();
+        if sup.agents[id].operator_stopped {
+            tracing::info!(agent = %name, "{name} stays stopped (stopped by the operator)");
+            continue;
+        }
         match sup.healer.at_boot(&name, now) {
             None => {
                 if sup.spawn_agent(id) {

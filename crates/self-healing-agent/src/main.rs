@@ -42,6 +42,9 @@ fn main() -> ExitCode {
     if loaded.used_defaults {
         tracing::info!("no config file found: using built-in defaults");
     }
+    if let Some(req) = cli.command.as_ref().and_then(Command::control_request) {
+        return control(&loaded, &req);
+    }
     match cli.command {
         None | Some(Command::Run) => serve(loaded, cli.exit_after),
         Some(Command::CheckConfig) => {
@@ -64,7 +67,23 @@ fn main() -> ExitCode {
             }
         }
         Some(Command::Status) => status(&loaded),
+        Some(_) => ExitCode::from(2),
     }
+}
+
+/// Sends one control command to the supervisor that owns this state and prints its answer.
+fn control(loaded: &LoadedConfig, req: &self_healing_agent::control::Request) -> ExitCode {
+    let path = self_healing_agent::control_socket::socket_path(&loaded.config.state_dir);
+    // A stop waits for the grace period and the reaping; the rest answers at once.
+    let timeout = loaded.config.self_healing.grace_period + std::time::Duration::from_secs(10);
+    let code = self_healing_agent::control_socket::call(
+        &path,
+        req,
+        timeout,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    ExitCode::from(code)
 }
 
 /// Prints every state document through the same state interface the binaries write with.

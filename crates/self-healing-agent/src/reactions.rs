@@ -47,7 +47,8 @@ impl Supervisor {
             c
         };
         self.dirty = true;
-        if self.stopping {
+        // An operator's stop or restart is not a failure: no incident, no decision.
+        if self.after_operator_exit(id) || self.agents[id].operator_stopped || self.stopping {
             return;
         }
         let name = self.agents[id].cfg.name.clone();

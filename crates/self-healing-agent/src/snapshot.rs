@@ -65,6 +65,7 @@ impl Supervisor {
                     }),
                     next_retry_at: a.wake.as_ref().map(|w| rfc3339(w.0)),
                     breaker: breaker_name(self.healer.breaker_state(&key, now)),
+                    stopped_by: a.operator_stopped.then_some("operator"),
                 },
             );
         }
@@ -87,6 +88,12 @@ impl Supervisor {
                 history: self.history.clone(),
                 counters: self.counters.clone(),
                 follow_offsets: lock(&self.follow_offsets).clone(),
+                operator_stopped: self
+                    .agents
+                    .iter()
+                    .filter(|a| a.operator_stopped)
+                    .map(|a| a.cfg.name.clone())
+                    .collect(),
             },
         }
     }

@@ -6,7 +6,7 @@ use crate::healer::Persisted;
 use healing_core::incident::Detail;
 use healing_core::state::{StateStore, docs};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -46,6 +46,9 @@ pub struct AgentStatus {
     pub last_incident: Option<LastIncident>,
     pub next_retry_at: Option<String>,
     pub breaker: &'static str,
+    /// `operator` when an operator's `stop` keeps it stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_by: Option<&'static str>,
 }
 
 /// How the last process ended.
@@ -82,6 +85,9 @@ pub struct SelfHealingDoc {
     /// Followed log files: inode and offset, so no line is read twice after a restart.
     #[serde(default)]
     pub follow_offsets: BTreeMap<String, FollowOffset>,
+    /// Agents an operator stopped: they stay stopped across a restart of the supervisor.
+    #[serde(default)]
+    pub operator_stopped: BTreeSet<String>,
 }
 
 /// Where a followed log file was left.

@@ -166,9 +166,13 @@ fn agents_table(status: &Value, now: SystemTime, out: &mut dyn Write) -> anyhow:
             },
             None => "-".into(),
         };
+        let status = match a.get("stopped_by").and_then(Value::as_str) {
+            Some(by) => format!("{} by {}", text(a.get("status")), cell(by)),
+            None => text(a.get("status")),
+        };
         rows.push(vec![
             cell(name),
-            text(a.get("status")),
+            status,
             health.into(),
             text(a.get("pid")),
             uptime,

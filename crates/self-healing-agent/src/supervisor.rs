@@ -301,6 +301,11 @@ impl Supervisor {
                 generation,
                 reason,
             } => self.on_probe_failed(agent, generation, reason),
+            Event::Control {
+                request,
+                source,
+                reply,
+            } => self.on_control(request, source, reply),
         }
     }
 
