@@ -40,6 +40,8 @@ pub struct HttpOptions {
     pub stale_after: Duration,
     /// Dates the documents' ages (tests pass a manual clock).
     pub clock: SharedClock,
+    /// The supervisor's `POST /control/...` routes ([`crate::http_control`]), merged in when set.
+    pub control: Option<Router>,
 }
 
 impl HttpOptions {
@@ -54,6 +56,7 @@ impl HttpOptions {
             docs,
             stale_after: DEFAULT_STALE_AFTER,
             clock: system_clock(),
+            control: None,
         }
     }
 }
@@ -82,6 +85,7 @@ pub async fn serve_with(
 
 /// The routes; unknown paths get axum's 404.
 pub fn router(options: HttpOptions) -> Router {
+    let control = options.control.clone().unwrap_or_default();
     Router::new()
         .route("/health", get(health))
         .route("/health/self-healing", get(self_healing))
@@ -89,6 +93,7 @@ pub fn router(options: HttpOptions) -> Router {
         .route("/health/recovery", get(recovery))
         .route("/metrics", get(prometheus))
         .with_state(Arc::new(options))
+        .merge(control)
 }
 
 type Ctx = State<Arc<HttpOptions>>;

@@ -24,6 +24,7 @@ pub mod fixing;
 pub mod follow;
 pub mod healer;
 pub mod http;
+pub mod http_control;
 pub mod log_tail;
 pub mod log_writer;
 pub mod metrics;
@@ -176,7 +177,13 @@ pub async fn run_with_clock(
         alert_stop.clone(),
     );
     let http_stop = CancellationToken::new();
-    let http_task = listener.map(|l| start_http(l, &config, &store, &clock, &http_stop));
+    let control_routes = http_control::router(
+        sup.tx.clone(),
+        std::env::var(http_control::TOKEN_ENV).ok(),
+        Arc::new(log_tail::secrets_of(&config)),
+    );
+    let http_task =
+        listener.map(|l| start_http(l, &config, &store, &clock, control_routes, &http_stop));
 
     let control_stop = CancellationToken::new();
     let control_task = start_control(&sup, &state_dir, &control_stop);
@@ -244,6 +251,7 @@ fn start_http(
     config: &healing_core::config::Config,
     store: &Arc<StateStore>,
     clock: &SharedClock,
+    control: axum::Router,
     stop: &CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     let options = http::HttpOptions {
@@ -251,6 +259,7 @@ fn start_http(
         // The supervisor rewrites its status at least every interval; five missed passes is stale.
         stale_after: (config.self_healing.interval * 5).max(http::DEFAULT_STALE_AFTER),
         clock: clock.clone(),
+        control: Some(control),
     };
     let stop = stop.clone();
     tokio::spawn(async move {
