@@ -50,7 +50,7 @@ struct LogsQuery {
 }
 
 async fn reload(State(ctx): State<Arc<Ctx>>, headers: HeaderMap) -> Response {
-    if let Err(denied) = authorize(&headers, ctx.token.as_deref()) {
+    if let Some(denied) = denial(&headers, ctx.token.as_deref()) {
         return denied;
     }
     run(&ctx, Verb::Reload, None, None).await
@@ -62,7 +62,7 @@ async fn command(
     Path((verb, name)): Path<(String, String)>,
     Query(q): Query<LogsQuery>,
 ) -> Response {
-    if let Err(denied) = authorize(&headers, ctx.token.as_deref()) {
+    if let Some(denied) = denial(&headers, ctx.token.as_deref()) {
         return denied;
     }
     match Verb::parse(&verb).filter(|v| v.needs_agent()) {
@@ -99,10 +99,11 @@ async fn run(ctx: &Ctx, verb: Verb, name: Option<String>, lines: Option<usize>) 
     (code, Json(body)).into_response()
 }
 
-/// 403 when no token is configured, 401 when the request's bearer token is missing or wrong.
-fn authorize(headers: &HeaderMap, token: Option<&str>) -> Result<(), Response> {
+/// 403 when no token is configured, 401 when the request's bearer token is missing or wrong; `None`
+/// lets the request through.
+fn denial(headers: &HeaderMap, token: Option<&str>) -> Option<Response> {
     let Some(expected) = token else {
-        return Err((
+        return Some((
             StatusCode::FORBIDDEN,
             Json(json!({"outcome": "refused", "message": format!("control over HTTP is disabled: set {TOKEN_ENV}")})),
         )
@@ -114,14 +115,16 @@ fn authorize(headers: &HeaderMap, token: Option<&str>) -> Result<(), Response> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-        Ok(())
+        None
     } else {
-        Err((
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            Json(json!({"outcome": "refused", "message": "missing or wrong bearer token"})),
+        Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                Json(json!({"outcome": "refused", "message": "missing or wrong bearer token"})),
+            )
+                .into_response(),
         )
-            .into_response())
     }
 }
 
