@@ -59,6 +59,8 @@ pub struct AgentRt {
     pub operator_stopped: bool,
     /// An operator `stop`/`restart` waiting for the process to end, with the callers to answer.
     pub pending: Option<Pending>,
+    /// A reload removed it from the configuration (the slot stays: agent ids are indices).
+    pub removed: bool,
 }
 
 /// An operator command that completes when the current process has ended.
@@ -90,6 +92,7 @@ impl AgentRt {
             matcher: None,
             operator_stopped: false,
             pending: None,
+            removed: false,
         }
     }
 

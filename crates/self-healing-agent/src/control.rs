@@ -79,6 +79,8 @@ pub enum Source {
     Http,
     /// A Telegram command or button.
     Telegram,
+    /// SIGHUP (reload).
+    Signal,
 }
 
 impl Source {
@@ -88,6 +90,7 @@ impl Source {
             Source::Cli => "cli",
             Source::Http => "http",
             Source::Telegram => "telegram",
+            Source::Signal => "sighup",
         }
     }
 }

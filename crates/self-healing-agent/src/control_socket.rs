@@ -166,6 +166,33 @@ async fn write_lines(
     write.flush().await
 }
 
+/// Where the supervisor's socket is when the config file does not load (a `reload` of a broken file
+/// must still reach the supervisor, which reports every problem and keeps the old configuration):
+/// `--state-dir`, then `$HEALING_STATE_DIR`, then the file's `state_dir` key read leniently, then
+/// `state` — relative paths against the config file's directory.
+pub fn fallback_state_dir(args: &healing_core::config_load::ConfigArgs) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let file = args
+        .config
+        .clone()
+        .or_else(|| std::env::var_os("HEALING_CONFIG").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(healing_core::config_load::DEFAULT_CONFIG_FILE));
+    let file = cwd.join(file);
+    let base = file.parent().map_or(cwd.clone(), Path::to_path_buf);
+    let from_file = || {
+        let text = std::fs::read_to_string(&file).ok()?;
+        let value: toml::Table = toml::from_str(&text).ok()?;
+        value.get("state_dir")?.as_str().map(PathBuf::from)
+    };
+    let dir = args
+        .state_dir
+        .clone()
+        .or_else(|| std::env::var_os("HEALING_STATE_DIR").map(PathBuf::from))
+        .or_else(from_file)
+        .unwrap_or_else(|| PathBuf::from("state"));
+    base.join(dir)
+}
+
 /// The CLI side: sends `req` to the supervisor at `path`, prints the answer (and log lines) to `out`,
 /// problems to `err`, and returns the exit status. `timeout` bounds the wait for the reply.
 pub fn call(

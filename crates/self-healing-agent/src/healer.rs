@@ -115,6 +115,14 @@ impl Healer {
         }
     }
 
+    /// New settings from a reload; breakers, budgets and backoff positions are kept.
+    pub fn set_config(&mut self, cfg: HealerConfig) {
+        if cfg.correlation_window != self.cfg.correlation_window {
+            self.correlator = Correlator::new(cfg.correlation_window);
+        }
+        self.cfg = cfg;
+    }
+
     /// What to persist.
     pub fn persisted(&self) -> &Persisted {
         &self.state

@@ -33,6 +33,7 @@ pub mod operator;
 pub mod output;
 pub mod probe;
 pub mod reactions;
+pub mod reload;
 pub mod scan;
 pub mod shutdown;
 pub mod snapshot;
@@ -43,7 +44,7 @@ pub mod supervisor;
 
 use crate::agent::AgentRt;
 use crate::agent_state::Lifecycle;
-use crate::healer::{Healer, HealerConfig};
+use crate::healer::Healer;
 use crate::state_docs::{SelfHealingDoc, spawn_writer, write_snapshot};
 use crate::supervisor::Supervisor;
 use anyhow::Context;
@@ -107,15 +108,7 @@ pub async fn run_with_clock(
         )
         .with_cwd(&loaded.base_dir),
     );
-    let healer = Healer::new(
-        HealerConfig {
-            restart: config.restart.clone(),
-            breaker: config.breaker.clone(),
-            stable_after: config.self_healing.stable_after,
-            correlation_window: config.self_healing.correlation_window,
-        },
-        previous.persisted.clone(),
-    );
+    let healer = Healer::new(reload::healer_config(&config), previous.persisted.clone());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let (snap_tx, snap_rx) = tokio::sync::watch::channel(None);
     let mut sup = Supervisor {
@@ -150,6 +143,8 @@ pub async fn run_with_clock(
         snapshots: snap_tx,
         dirty: true,
         follow_offsets: Arc::new(Mutex::new(previous.follow_offsets)),
+        reload: None,
+        config_info: reload::ConfigInfo::of(loaded.path.as_deref(), clock.now()),
     };
     // Followers open their files before the agents write to them; then agents first: everything
     // else (alerts, HTTP, state writer) is built after they are running.
@@ -167,6 +162,11 @@ pub async fn run_with_clock(
         alert_stop.clone(),
     );
     sup.alerts = alerts;
+    sup.reload = Some(reload::ReloadCtx {
+        path: loaded.path.clone().filter(|_| !loaded.used_defaults),
+        store: store.clone(),
+        alert_stop: alert_stop.clone(),
+    });
     announce_holds(&sup, corrupt);
     let writer = spawn_writer(store.clone(), snap_rx);
     let store_watch = watch_store_health(
@@ -187,6 +187,7 @@ pub async fn run_with_clock(
 
     let control_stop = CancellationToken::new();
     let control_task = start_control(&sup, &state_dir, &control_stop);
+    reload_on_sighup(&sup, &control_stop);
 
     sup.run(&mut rx, &shutdown).await;
     sup.stop_all(&mut rx).await;
@@ -285,6 +286,35 @@ fn start_control(
             None
         }
     }
+}
+
+/// SIGHUP reloads the configuration, like `self-healing-agent reload`.
+fn reload_on_sighup(sup: &Supervisor, stop: &CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP: reload only via the control socket");
+            return;
+        }
+    };
+    let (events, stop) = (sup.tx.clone(), stop.clone());
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                got = hup.recv() => if got.is_none() { return },
+            }
+            tracing::info!("SIGHUP received: reloading the configuration");
+            let req = control::Request {
+                verb: control::Verb::Reload,
+                name: None,
+                lines: None,
+                follow: false,
+            };
+            control::submit(&events, req, control::Source::Signal).await;
+        }
+    });
 }
 
 /// Spawns every agent that an earlier run's breaker or budget does not hold.

@@ -3,9 +3,11 @@
 use clap::Parser;
 use healing_core::config_load::{ConfigError, LoadedConfig};
 use self_healing_agent::cli::{Cli, Command};
+use self_healing_agent::control::{Request, Verb};
 use self_healing_agent::documents::Documents;
 use self_healing_agent::{scan, status_cmd};
 use std::process::ExitCode;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 fn print_config_error(e: &ConfigError) {
@@ -37,7 +39,14 @@ fn main() -> ExitCode {
     healing_core::service::init_tracing();
     let loaded = match load(&cli) {
         Ok(l) => l,
-        Err(code) => return code,
+        Err(code) => {
+            // The supervisor reports a broken file itself (alert, log) and keeps the old one.
+            if let Some(Command::Reload) = cli.command {
+                let dir = self_healing_agent::control_socket::fallback_state_dir(&cli.config);
+                return send_control(&dir, DEFAULT_CONTROL_TIMEOUT, &reload_request());
+            }
+            return code;
+        }
     };
     if loaded.used_defaults {
         tracing::info!("no config file found: using built-in defaults");
@@ -71,11 +80,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// How long a command waits for its answer beyond the grace period (a stop waits for the process).
+const DEFAULT_CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn reload_request() -> Request {
+    Request {
+        verb: Verb::Reload,
+        name: None,
+        lines: None,
+        follow: false,
+    }
+}
+
 /// Sends one control command to the supervisor that owns this state and prints its answer.
-fn control(loaded: &LoadedConfig, req: &self_healing_agent::control::Request) -> ExitCode {
-    let path = self_healing_agent::control_socket::socket_path(&loaded.config.state_dir);
-    // A stop waits for the grace period and the reaping; the rest answers at once.
-    let timeout = loaded.config.self_healing.grace_period + std::time::Duration::from_secs(10);
+fn control(loaded: &LoadedConfig, req: &Request) -> ExitCode {
+    let timeout = loaded.config.self_healing.grace_period + DEFAULT_CONTROL_TIMEOUT;
+    send_control(&loaded.config.state_dir, timeout, req)
+}
+
+fn send_control(state_dir: &std::path::Path, timeout: Duration, req: &Request) -> ExitCode {
+    let path = self_healing_agent::control_socket::socket_path(state_dir);
     let code = self_healing_agent::control_socket::call(
         &path,
         req,

@@ -2,7 +2,7 @@
 //! [`Verb`], run inside the event loop. `stop` and a `restart` of a live agent answer once the process
 //! has ended (see [`Supervisor::after_operator_exit`]); everything else answers at once.
 
-use crate::agent::{Pending, Wake};
+use crate::agent::{AgentRt, Pending, Wake};
 use crate::agent_state::{Lifecycle, Transition};
 use crate::control::{Outcome, Reply, Request, Source, Verb};
 use crate::event::AgentId;
@@ -23,13 +23,21 @@ impl Supervisor {
             return;
         }
         if req.verb == Verb::Reload {
-            let _ = source;
-            let _ = reply.send(Reply::refused("reload is not available yet"));
+            let _ = reply.send(self.reload_config(source));
             return;
         }
         let name = req.name.clone().unwrap_or_default();
-        let Some(id) = self.agents.iter().position(|a| a.cfg.name == name) else {
-            let known: Vec<&str> = self.agents.iter().map(|a| a.cfg.name.as_str()).collect();
+        let Some(id) = self
+            .agents
+            .iter()
+            .position(|a| a.cfg.name == name && !a.removed)
+        else {
+            let known: Vec<&str> = self
+                .agents
+                .iter()
+                .filter(|a| !a.removed)
+                .map(|a| a.cfg.name.as_str())
+                .collect();
             let _ = reply.send(Reply::new(
                 Outcome::UnknownAgent,
                 format!("unknown agent {name:?} (agents: {})", known.join(", ")),
@@ -68,7 +76,7 @@ impl Supervisor {
             Answer::Now(r) => {
                 let _ = reply.send(r);
             }
-            Answer::Park(verb) => park(&mut self.agents[id], verb, reply),
+            Answer::Park(verb) => park(&mut self.agents[id], verb, Some(reply)),
         }
     }
 
@@ -235,21 +243,15 @@ impl Supervisor {
     }
 }
 
-/// Parks `reply` on the agent until its process ends.
-fn park(agent: &mut crate::agent::AgentRt, verb: Verb, reply: oneshot::Sender<Reply>) {
-    match &mut agent.pending {
-        Some(p) => {
-            // A second stop/restart while one is in flight: the later verb wins, both are answered.
-            p.verb = verb;
-            p.waiters.push(reply);
-        }
-        None => {
-            agent.pending = Some(Pending {
-                verb,
-                waiters: vec![reply],
-            })
-        }
-    }
+/// Parks a `stop`/`restart` (and who waits for it) on the agent until its process ends. A second one
+/// while the first is in flight: the later verb wins, everyone is answered.
+pub(crate) fn park(agent: &mut AgentRt, verb: Verb, reply: Option<oneshot::Sender<Reply>>) {
+    let pending = agent.pending.get_or_insert_with(|| Pending {
+        verb,
+        waiters: Vec::new(),
+    });
+    pending.verb = verb;
+    pending.waiters.extend(reply);
 }
 
 /// A command's answer: now, or when the agent's process has ended.

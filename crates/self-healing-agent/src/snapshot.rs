@@ -31,7 +31,7 @@ impl Supervisor {
     pub fn snapshot(&self) -> Snapshot {
         let now = self.clock.now();
         let mut agents = BTreeMap::new();
-        for a in &self.agents {
+        for a in self.agents.iter().filter(|a| !a.removed) {
             let name = &a.cfg.name;
             let key = a
                 .cause
@@ -69,13 +69,14 @@ impl Supervisor {
                 },
             );
         }
-        let healthy = self.agents.iter().filter(|a| a.healthy()).count();
-        let held = self.agents.iter().filter(|a| a.life.is_held()).count();
+        let live = || self.agents.iter().filter(|a| !a.removed);
+        let healthy = live().filter(|a| a.healthy()).count();
+        let held = live().filter(|a| a.life.is_held()).count();
         Snapshot {
             status: AgentStatusDoc {
                 instance: instance_name(),
                 summary: Summary {
-                    total: self.agents.len(),
+                    total: agents.len(),
                     healthy,
                     held,
                 },
@@ -88,10 +89,11 @@ impl Supervisor {
                 history: self.history.clone(),
                 counters: self.counters.clone(),
                 follow_offsets: lock(&self.follow_offsets).clone(),
+                config: Some(self.config_info.clone()),
                 operator_stopped: self
                     .agents
                     .iter()
-                    .filter(|a| a.operator_stopped)
+                    .filter(|a| a.operator_stopped && !a.removed)
                     .map(|a| a.cfg.name.clone())
                     .collect(),
             },

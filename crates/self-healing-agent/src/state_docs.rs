@@ -85,6 +85,9 @@ pub struct SelfHealingDoc {
     /// Followed log files: inode and offset, so no line is read twice after a restart.
     #[serde(default)]
     pub follow_offsets: BTreeMap<String, FollowOffset>,
+    /// The configuration in force (file, load time, hash).
+    #[serde(default)]
+    pub config: Option<crate::reload::ConfigInfo>,
     /// Agents an operator stopped: they stay stopped across a restart of the supervisor.
     #[serde(default)]
     pub operator_stopped: BTreeSet<String>,

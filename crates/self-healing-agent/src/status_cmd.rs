@@ -104,6 +104,13 @@ fn supervisor_line(
             if doc.get("started_at").is_some() {
                 parts.push(format!("started {}", ago(doc, "started_at", now)));
             }
+            if let Some(c) = doc.get("config").filter(|c| c.is_object()) {
+                parts.push(format!(
+                    "config loaded {} (hash {})",
+                    ago(c, "loaded_at", now),
+                    text(c.get("hash"))
+                ));
+            }
             if doc.get("last_health_pass").is_some() {
                 parts.push(format!(
                     "last health pass {}",

@@ -79,6 +79,10 @@ pub struct Supervisor {
     pub snapshots: watch::Sender<Option<Arc<Snapshot>>>,
     /// Something changed since the last snapshot.
     pub dirty: bool,
+    /// What a reload needs (the config file, the alerter's store); `None` in unit tests.
+    pub reload: Option<crate::reload::ReloadCtx>,
+    /// The configuration in force: file, load time, hash.
+    pub config_info: crate::reload::ConfigInfo,
     /// Followed log offsets (persisted).
     pub follow_offsets: Arc<Mutex<BTreeMap<String, crate::state_docs::FollowOffset>>>,
 }

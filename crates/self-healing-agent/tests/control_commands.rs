@@ -109,7 +109,10 @@ fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_re
     assert!(!alive(first), "pid {first} still alive after stop");
     assert!(wait(
         Duration::from_secs(5),
-        || agent(&p, "worker")["stopped_by"] == "operator"
+        || {
+            let w = agent(&p, "worker");
+            w["stopped_by"] == "operator" && w["status"] == "stopped"
+        }
     ));
     let w = agent(&p, "worker");
     assert_eq!(w["status"], "stopped");
