@@ -205,6 +205,28 @@ pub struct AgentConfig {
     /// Set false to keep an agent in the config without running it.
     #[serde(default = "default_true")]
     pub enabled: bool,
+    /// Agents that must be ready before this one starts; while one is down this agent's failures are
+    /// not counted, and at shutdown it is stopped before them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    /// Ready for its dependants after running this long (when it has neither `health_url`, which must
+    /// answer 2xx, nor `heartbeat_file`, which must be fresh).
+    #[serde(default = "default_ready_after", with = "humantime_serde")]
+    pub ready_after: Duration,
+    /// Consecutive failed `health_url` probes before the agent counts as hung (one slow answer is not).
+    #[serde(default = "default_health_failure_threshold")]
+    pub health_failure_threshold: u32,
+    /// How often `health_url` is probed (default: `self_healing.interval`).
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub health_period: Option<Duration>,
+    /// Asks a hung agent where it is stuck before it is killed, `{pid}` replaced by its pid (e.g.
+    /// `["py-spy", "dump", "--pid", "{pid}"]`). Without it the agent gets SIGABRT (Python's faulthandler).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dump_command: Option<Vec<String>>,
 }
 
 fn default_cwd() -> PathBuf {
@@ -215,6 +237,12 @@ fn default_heartbeat_max_age() -> Duration {
 }
 fn default_health_start_period() -> Duration {
     secs(10)
+}
+fn default_ready_after() -> Duration {
+    secs(2)
+}
+fn default_health_failure_threshold() -> u32 {
+    3
 }
 fn default_true() -> bool {
     true

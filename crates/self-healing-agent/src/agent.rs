@@ -22,6 +22,8 @@ pub enum Wake {
     },
     /// A hold ends: decide again.
     Retry,
+    /// Check again whether its dependencies are ready.
+    Dependencies,
 }
 
 /// One supervised agent.
@@ -61,6 +63,12 @@ pub struct AgentRt {
     pub pending: Option<Pending>,
     /// A reload removed it from the configuration (the slot stays: agent ids are indices).
     pub removed: bool,
+    /// Its dependants may start (see [`crate::start_order`]); reset at every spawn.
+    pub ready: bool,
+    /// A readiness probe of `health_url` is in flight.
+    pub ready_probe: bool,
+    /// The dependencies it waits for before it starts.
+    pub waiting_for: Vec<String>,
 }
 
 /// An operator command that completes when the current process has ended.
@@ -93,6 +101,9 @@ impl AgentRt {
             operator_stopped: false,
             pending: None,
             removed: false,
+            ready: false,
+            ready_probe: false,
+            waiting_for: Vec::new(),
         }
     }
 

@@ -54,6 +54,12 @@ pub enum Event {
         generation: u64,
         reason: String,
     },
+    /// A readiness probe of a dependency's `health_url` answered (`ok`: 2xx).
+    Ready {
+        agent: AgentId,
+        generation: u64,
+        ok: bool,
+    },
     /// An operator command (see [`crate::control`]); the answer goes to `reply`.
     Control {
         request: Request,

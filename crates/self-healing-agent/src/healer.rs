@@ -241,6 +241,11 @@ impl Healer {
         );
     }
 
+    /// The running attempt ended for a reason that is not the agent's (a dependency went down).
+    pub fn forget_attempt(&mut self, agent: &str) {
+        self.in_flight.remove(agent);
+    }
+
     /// The operator stopped or restarted the agent: the running attempt is neither a success nor a
     /// failure, and the backoff curve starts over.
     pub fn operator_reset(&mut self, agent: &str) {

@@ -38,6 +38,7 @@ pub mod scan;
 pub mod shutdown;
 pub mod snapshot;
 pub mod spawn;
+pub mod start_order;
 pub mod state_docs;
 pub mod status_cmd;
 pub mod supervisor;
@@ -327,6 +328,7 @@ fn start_agents(sup: &mut Supervisor) {
             continue;
         }
         match sup.healer.at_boot(&name, now) {
+            None if sup.wait_for_dependencies(id) => {}
             None => {
                 if sup.spawn_agent(id) {
                     tracing::info!(agent = %name, pid = ?sup.agents[id].pid, "Started {name}");

@@ -13,7 +13,7 @@ static CLIENT: OnceLock<Option<reqwest::Client>> = OnceLock::new();
 
 /// No idle connections are kept: probes are an `interval` apart, and a kept-alive connection that the
 /// agent's server closes just as a probe reuses it would fail that probe and kill a healthy agent.
-fn client() -> Option<&'static reqwest::Client> {
+pub(crate) fn client() -> Option<&'static reqwest::Client> {
     CLIENT
         .get_or_init(|| {
             reqwest::Client::builder()

@@ -51,6 +51,9 @@ impl Supervisor {
         if self.after_operator_exit(id) || self.agents[id].operator_stopped || self.stopping {
             return;
         }
+        if self.exit_while_dependency_down(id) {
+            return;
+        }
         let name = self.agents[id].cfg.name.clone();
         let plan = self.policy.plan(&cause, &self.agents[id].cfg.cwd);
         let refused = plan.refused.is_some();

@@ -240,8 +240,10 @@ impl Supervisor {
 
     /// Spawns an agent a reload added (its dependencies permitting).
     fn start_new(&mut self, id: usize) {
-        self.agents[id].go(Transition::Prepare);
-        self.spawn_agent(id);
+        if !self.wait_for_dependencies(id) {
+            self.agents[id].go(Transition::Prepare);
+            self.spawn_agent(id);
+        }
     }
 
     /// Stops an agent the new configuration no longer has; its slot stays (ids are indices).

@@ -66,6 +66,7 @@ impl Supervisor {
                     next_retry_at: a.wake.as_ref().map(|w| rfc3339(w.0)),
                     breaker: breaker_name(self.healer.breaker_state(&key, now)),
                     stopped_by: a.operator_stopped.then_some("operator"),
+                    waiting_for: a.waiting_for.clone(),
                 },
             );
         }

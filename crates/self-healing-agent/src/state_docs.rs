@@ -46,6 +46,9 @@ pub struct AgentStatus {
     pub last_incident: Option<LastIncident>,
     pub next_retry_at: Option<String>,
     pub breaker: &'static str,
+    /// The dependencies it waits for before it starts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waiting_for: Vec<String>,
     /// `operator` when an operator's `stop` keeps it stopped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped_by: Option<&'static str>,

@@ -101,6 +101,9 @@ impl Supervisor {
                 agent.run_cause = None;
                 agent.kill_reason = None;
                 agent.probe_ok = true;
+                agent.ready = false;
+                agent.ready_probe = false;
+                agent.waiting_for.clear();
                 agent.go(Transition::Spawned);
                 if agent.log.is_none() {
                     match LogWriter::open(
@@ -239,6 +242,7 @@ impl Supervisor {
                     trial,
                 }) => self.restart_now(id, &breaker_key, attempt, trial),
                 Some(Wake::Retry) => self.retry_hold(id),
+                Some(Wake::Dependencies) => self.on_dependencies_timer(id),
                 None => {}
             }
         }
@@ -305,6 +309,11 @@ impl Supervisor {
                 generation,
                 reason,
             } => self.on_probe_failed(agent, generation, reason),
+            Event::Ready {
+                agent,
+                generation,
+                ok,
+            } => self.on_ready(agent, generation, ok),
             Event::Control {
                 request,
                 source,

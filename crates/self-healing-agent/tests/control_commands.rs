@@ -107,13 +107,10 @@ fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_re
     let (code, out, err) = ctl(&p, &["stop", "worker"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(!alive(first), "pid {first} still alive after stop");
-    assert!(wait(
-        Duration::from_secs(5),
-        || {
-            let w = agent(&p, "worker");
-            w["stopped_by"] == "operator" && w["status"] == "stopped"
-        }
-    ));
+    assert!(wait(Duration::from_secs(5), || {
+        let w = agent(&p, "worker");
+        w["stopped_by"] == "operator" && w["status"] == "stopped"
+    }));
     let w = agent(&p, "worker");
     assert_eq!(w["status"], "stopped");
     assert_eq!(w["restarts_last_hour"], 0);

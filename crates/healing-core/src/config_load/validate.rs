@@ -174,6 +174,7 @@ fn agents(r: &mut Report, base: &KeyPath, agents: &[AgentConfig]) {
         }
         non_zero(r, at.key("heartbeat_max_age"), a.heartbeat_max_age);
     }
+    super::agent_order::check(r, base, agents);
 }
 
 fn fixes(r: &mut Report, base: &KeyPath, cfg: &Config) {
