@@ -69,6 +69,12 @@ pub struct AgentRt {
     pub ready_probe: bool,
     /// The dependencies it waits for before it starts.
     pub waiting_for: Vec<String>,
+    /// It is being killed as hung: where its stack dump is.
+    pub hang: Option<crate::hang::HangKill>,
+    /// Consecutive failed `health_url` probes.
+    pub probe_failures: u32,
+    /// When `health_url` is probed next (running agents with one).
+    pub next_probe: Option<SystemTime>,
 }
 
 /// An operator command that completes when the current process has ended.
@@ -104,6 +110,9 @@ impl AgentRt {
             ready: false,
             ready_probe: false,
             waiting_for: Vec::new(),
+            hang: None,
+            probe_failures: 0,
+            next_probe: None,
         }
     }
 

@@ -54,6 +54,18 @@ pub enum Event {
         generation: u64,
         reason: String,
     },
+    /// A `health_url` probe answered (`failure: None` for a 2xx).
+    HealthProbe {
+        agent: AgentId,
+        generation: u64,
+        failure: Option<String>,
+    },
+    /// A hung agent's `dump_command` output.
+    HangDump {
+        agent: AgentId,
+        generation: u64,
+        text: String,
+    },
     /// A readiness probe of a dependency's `health_url` answered (`ok`: 2xx).
     Ready {
         agent: AgentId,

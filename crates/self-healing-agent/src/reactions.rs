@@ -21,10 +21,11 @@ impl Supervisor {
         exit: ExitInfo,
         flushed: Vec<Incident>,
     ) {
-        let agent = &mut self.agents[id];
-        if agent.generation != generation {
+        if self.agents[id].generation != generation {
             return;
         }
+        let hung = self.hang_cause(id, &exit);
+        let agent = &mut self.agents[id];
         for inc in &flushed {
             agent.note_run_incident(inc);
         }
@@ -37,6 +38,10 @@ impl Supervisor {
             .is_some_and(|c| !flushed.contains(c));
         let cause = if exit.oom_killed {
             exit_incident(exit.code, exit.signal, true)
+        } else if let Some(c) = hung {
+            // The lines of the stack dump itself are not the cause: the hang is.
+            agent.run_cause = None;
+            c
         } else if let Some(c) = agent.run_cause.take() {
             c
         } else {
@@ -356,51 +361,8 @@ impl Supervisor {
         let name = agent.cfg.name.clone();
         tracing::warn!(agent = %name, reason = %reason, "⚠️ {name} is hung: {reason}");
         agent.kill_reason = Some(format!("hung: {reason}"));
-        let grace = self.config.self_healing.grace_period;
-        tokio::spawn(crate::shutdown::terminate_group(pid, grace));
+        self.kill_hung(id, pid);
         self.dirty = true;
-    }
-
-    pub(crate) fn base_entry(
-        &self,
-        agent: &str,
-        event: &str,
-        cause: &Incident,
-    ) -> crate::state_docs::HistoryEntry {
-        crate::state_docs::HistoryEntry {
-            at: crate::state_docs::rfc3339(self.clock.now()),
-            agent: agent.to_string(),
-            event: event.to_string(),
-            kind: Some(cause.kind.to_string()),
-            action: None,
-            target: None,
-            refused: None,
-            outcome: None,
-            message: cause.line.clone(),
-        }
-    }
-
-    pub(crate) fn entry(
-        &self,
-        agent: &str,
-        event: &str,
-        cause: &Incident,
-        plan: &FixPlan,
-        outcome: &str,
-    ) -> crate::state_docs::HistoryEntry {
-        let mut e = self.base_entry(agent, event, cause);
-        e.action = Some(plan.action.kind().to_string());
-        e.target = plan.target.clone();
-        e.outcome = Some(outcome.to_string());
-        e
-    }
-
-    pub(crate) fn push(&mut self, e: crate::state_docs::HistoryEntry) {
-        self.history.push_back(e);
-        let limit = self.config.self_healing.history_limit.max(1);
-        while self.history.len() > limit {
-            self.history.pop_front();
-        }
     }
 }
 

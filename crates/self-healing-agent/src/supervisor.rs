@@ -104,6 +104,13 @@ impl Supervisor {
                 agent.ready = false;
                 agent.ready_probe = false;
                 agent.waiting_for.clear();
+                agent.hang = None;
+                agent.probe_failures = 0;
+                agent.next_probe = agent
+                    .cfg
+                    .health_url
+                    .as_ref()
+                    .map(|_| now + agent.cfg.health_start_period);
                 agent.go(Transition::Spawned);
                 if agent.log.is_none() {
                     match LogWriter::open(
@@ -205,12 +212,18 @@ impl Supervisor {
             .iter()
             .filter(|a| a.pid.is_some())
             .filter_map(|a| self.healer.stable_at(&a.cfg.name));
-        timers.chain(stable).min()
+        let probes = self
+            .agents
+            .iter()
+            .filter(|a| a.pid.is_some())
+            .filter_map(|a| a.next_probe);
+        timers.chain(stable).chain(probes).min()
     }
 
     /// Fires every due timer.
     fn on_timers(&mut self) {
         let now = self.clock.now();
+        self.probes_due(now);
         for id in 0..self.agents.len() {
             let name = self.agents[id].cfg.name.clone();
             if self.agents[id].pid.is_some()
@@ -309,6 +322,16 @@ impl Supervisor {
                 generation,
                 reason,
             } => self.on_probe_failed(agent, generation, reason),
+            Event::HealthProbe {
+                agent,
+                generation,
+                failure,
+            } => self.on_health_probe(agent, generation, failure),
+            Event::HangDump {
+                agent,
+                generation,
+                text,
+            } => self.on_hang_dump(agent, generation, text),
             Event::Ready {
                 agent,
                 generation,
