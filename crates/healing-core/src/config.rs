@@ -340,6 +340,11 @@ pub struct TelegramConfig {
     pub token_env: String,
     /// Env var holding the chat id.
     pub chat_id_env: String,
+    /// Answer `/status`, `/logs`, `/restart`, `/stop`, `/start`, `/resume` from the chat (long-polls
+    /// `getUpdates`: outbound only) and put Resume/Restart/Mute buttons under hold notices.
+    pub commands: bool,
+    /// When non-empty, only these Telegram user ids may command (besides being in the chat).
+    pub allowed_user_ids: Vec<i64>,
 }
 
 impl Default for TelegramConfig {
@@ -348,6 +353,8 @@ impl Default for TelegramConfig {
             api_base: "https://api.telegram.org".into(),
             token_env: "TELEGRAM_BOT_TOKEN".into(),
             chat_id_env: "TELEGRAM_CHAT_ID".into(),
+            commands: false,
+            allowed_user_ids: Vec::new(),
         }
     }
 }

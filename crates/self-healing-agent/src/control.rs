@@ -27,17 +27,20 @@ pub enum Verb {
     Reload,
     /// The agent's last log lines.
     Logs,
+    /// One line per agent (Telegram `/status`; the CLI's `status` reads the state documents).
+    Status,
 }
 
 impl Verb {
     /// Every verb, for parsing and help texts.
-    pub const ALL: [Verb; 6] = [
+    pub const ALL: [Verb; 7] = [
         Verb::Start,
         Verb::Stop,
         Verb::Restart,
         Verb::Resume,
         Verb::Reload,
         Verb::Logs,
+        Verb::Status,
     ];
 
     /// The lowercase name.
@@ -49,6 +52,7 @@ impl Verb {
             Verb::Resume => "resume",
             Verb::Reload => "reload",
             Verb::Logs => "logs",
+            Verb::Status => "status",
         }
     }
 
@@ -59,7 +63,7 @@ impl Verb {
 
     /// Whether the verb names an agent.
     pub fn needs_agent(self) -> bool {
-        self != Verb::Reload
+        !matches!(self, Verb::Reload | Verb::Status)
     }
 }
 

@@ -44,6 +44,8 @@ pub mod start_order;
 pub mod state_docs;
 pub mod status_cmd;
 pub mod supervisor;
+pub mod telegram_api;
+pub mod telegram_bot;
 
 use crate::agent::AgentRt;
 use crate::agent_state::Lifecycle;
@@ -147,6 +149,7 @@ pub async fn run_with_clock(
         dirty: true,
         follow_offsets: Arc::new(Mutex::new(previous.follow_offsets)),
         reload: None,
+        hold_notices: None,
         config_info: reload::ConfigInfo::of(loaded.path.as_deref(), clock.now()),
     };
     // Followers open their files before the agents write to them; then agents first: everything
@@ -190,6 +193,12 @@ pub async fn run_with_clock(
 
     let control_stop = CancellationToken::new();
     let control_task = start_control(&sup, &state_dir, &control_stop);
+    sup.hold_notices = telegram_bot::start(
+        &config.alerts.telegram,
+        sup.tx.clone(),
+        Arc::new(log_tail::secrets_of(&config)),
+        control_stop.clone(),
+    );
     reload_on_sighup(&sup, &control_stop);
 
     sup.run(&mut rx, &shutdown).await;

@@ -22,9 +22,16 @@ impl Supervisor {
             let _ = reply.send(Reply::refused("the supervisor is shutting down"));
             return;
         }
-        if req.verb == Verb::Reload {
-            let _ = reply.send(self.reload_config(source));
-            return;
+        match req.verb {
+            Verb::Reload => {
+                let _ = reply.send(self.reload_config(source));
+                return;
+            }
+            Verb::Status => {
+                let _ = reply.send(Reply::done(self.status_lines()));
+                return;
+            }
+            _ => {}
         }
         let name = req.name.clone().unwrap_or_default();
         let Some(id) = self
@@ -53,7 +60,7 @@ impl Supervisor {
             Verb::Restart => self.operator_restart(id),
             Verb::Start => Answer::Now(self.operator_start(id)),
             Verb::Resume => Answer::Now(self.operator_resume(id)),
-            Verb::Reload => Answer::Now(Reply::refused("reload names no agent")),
+            Verb::Reload | Verb::Status => Answer::Now(Reply::refused("names no agent")),
         };
         if req.verb != Verb::Logs {
             let what = match &answer {
@@ -201,6 +208,32 @@ impl Supervisor {
             "{name} resumed: trial started (pid {}){also}",
             self.agents[id].pid.unwrap_or_default()
         ))
+    }
+
+    /// One line per agent: status, pid, why it is not running.
+    fn status_lines(&self) -> String {
+        let lines: Vec<String> = self
+            .agents
+            .iter()
+            .filter(|a| !a.removed)
+            .map(|a| {
+                let mut l = format!("{}: {}", a.cfg.name, a.life);
+                if let Some(pid) = a.pid {
+                    l.push_str(&format!(" (pid {pid})"));
+                }
+                if a.operator_stopped {
+                    l.push_str(" by operator");
+                }
+                if !a.waiting_for.is_empty() {
+                    l.push_str(&format!(", waiting for {}", a.waiting_for.join(", ")));
+                }
+                if let (Some(c), true) = (&a.cause, a.life.is_held()) {
+                    l.push_str(&format!(", cause {}", c.kind));
+                }
+                l
+            })
+            .collect();
+        lines.join("\n")
     }
 
     /// Spawns outside the healer (not a restart decision, not counted in the budget).

@@ -257,6 +257,7 @@ impl Supervisor {
         tracing::warn!(agent = %name, kind = %cause.kind, breaker = %breaker_key, "⏸ {name} held: {what} (until {until})");
         let msg = format!("{what}; cause {}: {}", cause.kind, cause.line);
         self.record(&name, event, Some(cause.kind.to_string()), None, None, &msg);
+        self.notify_hold(&name, &format!("⏸ {name} held: {msg}\nretry: {until}"));
         let tried = self
             .counters
             .restarts_total

@@ -81,6 +81,8 @@ pub struct Supervisor {
     pub dirty: bool,
     /// What a reload needs (the config file, the alerter's store); `None` in unit tests.
     pub reload: Option<crate::reload::ReloadCtx>,
+    /// Hold notices for the Telegram command bot, when it runs.
+    pub hold_notices: Option<mpsc::UnboundedSender<crate::telegram_bot::HoldNotice>>,
     /// The configuration in force: file, load time, hash.
     pub config_info: crate::reload::ConfigInfo,
     /// Followed log offsets (persisted).
