@@ -269,6 +269,22 @@ pub struct FixesConfig {
     /// Timeout of one fix command.
     #[serde(with = "humantime_serde")]
     pub command_timeout: Duration,
+    /// `auto` runs planned fixes; `propose` sends each as a proposal a human applies or skips.
+    pub mode: FixMode,
+    /// How long a proposal waits for an answer before it expires (the agent stays held).
+    #[serde(with = "humantime_serde")]
+    pub proposal_ttl: Duration,
+}
+
+/// Whether planned fixes run by themselves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixMode {
+    /// Fixes the policy allows run at once.
+    #[default]
+    Auto,
+    /// Each fix waits for a human's Apply (Telegram button or `self-healing-agent apply ID`).
+    Propose,
 }
 
 impl Default for FixesConfig {
@@ -283,6 +299,8 @@ impl Default for FixesConfig {
             create_path_roots: ["data", "logs", "state"].map(PathBuf::from).to_vec(),
             create_files: Vec::new(),
             command_timeout: secs(120),
+            mode: FixMode::Auto,
+            proposal_ttl: secs(3600),
         }
     }
 }

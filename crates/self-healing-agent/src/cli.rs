@@ -57,6 +57,16 @@ pub enum Command {
     },
     /// Re-read the configuration in the running supervisor (same as SIGHUP).
     Reload,
+    /// Run a proposed fix (`fixes.mode = "propose"`; ids are listed by `status`).
+    Apply {
+        /// The proposal id.
+        id: u64,
+    },
+    /// Drop a proposed fix; the agent stays held.
+    Skip {
+        /// The proposal id.
+        id: u64,
+    },
     /// Print an agent's last log lines (redacted).
     Logs {
         /// The agent.
@@ -81,6 +91,8 @@ impl Command {
             Command::Restart { name } => (Verb::Restart, Some(name)),
             Command::Resume { name } => (Verb::Resume, Some(name)),
             Command::Reload => (Verb::Reload, None),
+            Command::Apply { id } => return Some(Request::named(Verb::Apply, id.to_string())),
+            Command::Skip { id } => return Some(Request::named(Verb::Skip, id.to_string())),
             Command::Logs { name, .. } => (Verb::Logs, Some(name)),
             Command::Run | Command::Scan { .. } | Command::CheckConfig | Command::Status => {
                 return None;

@@ -29,11 +29,15 @@ pub enum Verb {
     Logs,
     /// One line per agent (Telegram `/status`; the CLI's `status` reads the state documents).
     Status,
+    /// Run a proposed fix (`fixes.mode = "propose"`); the name is the proposal id.
+    Apply,
+    /// Drop a proposed fix; the name is the proposal id.
+    Skip,
 }
 
 impl Verb {
     /// Every verb, for parsing and help texts.
-    pub const ALL: [Verb; 7] = [
+    pub const ALL: [Verb; 9] = [
         Verb::Start,
         Verb::Stop,
         Verb::Restart,
@@ -41,6 +45,8 @@ impl Verb {
         Verb::Reload,
         Verb::Logs,
         Verb::Status,
+        Verb::Apply,
+        Verb::Skip,
     ];
 
     /// The lowercase name.
@@ -53,6 +59,8 @@ impl Verb {
             Verb::Reload => "reload",
             Verb::Logs => "logs",
             Verb::Status => "status",
+            Verb::Apply => "apply",
+            Verb::Skip => "skip",
         }
     }
 
@@ -113,6 +121,18 @@ pub struct Request {
     /// `logs`: keep following the file.
     #[serde(default)]
     pub follow: bool,
+}
+
+impl Request {
+    /// A request naming an agent (or a proposal id).
+    pub fn named(verb: Verb, name: String) -> Self {
+        Self {
+            verb,
+            name: Some(name),
+            lines: None,
+            follow: false,
+        }
+    }
 }
 
 /// Lines `logs` prints without `-n`.

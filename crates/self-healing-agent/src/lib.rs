@@ -34,6 +34,7 @@ pub mod oom;
 pub mod operator;
 pub mod output;
 pub mod probe;
+pub mod proposals;
 pub mod reactions;
 pub mod reload;
 pub mod scan;
@@ -150,6 +151,8 @@ pub async fn run_with_clock(
         follow_offsets: Arc::new(Mutex::new(previous.follow_offsets)),
         reload: None,
         hold_notices: None,
+        proposals: BTreeMap::new(),
+        next_proposal: 0,
         config_info: reload::ConfigInfo::of(loaded.path.as_deref(), clock.now()),
     };
     // Followers open their files before the agents write to them; then agents first: everything

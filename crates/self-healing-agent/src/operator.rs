@@ -31,6 +31,32 @@ impl Supervisor {
                 let _ = reply.send(Reply::done(self.status_lines()));
                 return;
             }
+            Verb::Apply | Verb::Skip => {
+                let pid = req.name.clone().unwrap_or_default();
+                let answer = if req.verb == Verb::Apply {
+                    self.apply_proposal(&pid)
+                } else {
+                    self.skip_proposal(&pid)
+                };
+                let msg = format!(
+                    "{} by operator ({}): {}",
+                    req.verb,
+                    source.as_str(),
+                    answer.message
+                );
+                tracing::info!(proposal = %pid, "{msg}");
+                self.record(
+                    crate::SOURCE,
+                    "operator",
+                    None,
+                    Some(req.verb.as_str().into()),
+                    None,
+                    &msg,
+                );
+                self.dirty = true;
+                let _ = reply.send(answer);
+                return;
+            }
             _ => {}
         }
         let name = req.name.clone().unwrap_or_default();
@@ -60,7 +86,9 @@ impl Supervisor {
             Verb::Restart => self.operator_restart(id),
             Verb::Start => Answer::Now(self.operator_start(id)),
             Verb::Resume => Answer::Now(self.operator_resume(id)),
-            Verb::Reload | Verb::Status => Answer::Now(Reply::refused("names no agent")),
+            Verb::Reload | Verb::Status | Verb::Apply | Verb::Skip => {
+                Answer::Now(Reply::refused("names no agent"))
+            }
         };
         if req.verb != Verb::Logs {
             let what = match &answer {

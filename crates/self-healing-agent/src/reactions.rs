@@ -195,6 +195,10 @@ impl Supervisor {
                     _ => None,
                 });
                 if let Some(plan) = fix {
+                    if self.config.fixes.mode == healing_core::config::FixMode::Propose {
+                        self.propose(id, plan, cause);
+                        return;
+                    }
                     self.agents[id].go(Transition::Prepare);
                     self.start_fix(id, &plan, cause);
                 } else if at <= now {

@@ -91,6 +91,7 @@ impl Supervisor {
                 counters: self.counters.clone(),
                 follow_offsets: lock(&self.follow_offsets).clone(),
                 config: Some(self.config_info.clone()),
+                proposals: self.proposal_docs(),
                 operator_stopped: self
                     .agents
                     .iter()

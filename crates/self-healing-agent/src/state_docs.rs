@@ -91,6 +91,9 @@ pub struct SelfHealingDoc {
     /// The configuration in force (file, load time, hash).
     #[serde(default)]
     pub config: Option<crate::reload::ConfigInfo>,
+    /// Fixes waiting for a human (`fixes.mode = "propose"`).
+    #[serde(default)]
+    pub proposals: Vec<crate::proposals::ProposalDoc>,
     /// Agents an operator stopped: they stay stopped across a restart of the supervisor.
     #[serde(default)]
     pub operator_stopped: BTreeSet<String>,

@@ -6,6 +6,7 @@
 //! shapes belong to them) and summarised: times, counts and the names of what they warn about.
 
 mod format;
+mod proposals;
 
 use crate::documents::{Doc, Documents, names, parse_time};
 use crate::metrics::HELD_STATUSES;
@@ -58,6 +59,7 @@ pub fn run_docs(docs: &Documents, now: SystemTime, out: &mut dyn Write) -> anyho
         if let Some(state) = state.value() {
             breakers_table(state, now, out)?;
             fixes_table(state, now, out)?;
+            proposals::lines(state, out)?;
             counters_line(state, out)?;
         }
     }

@@ -81,6 +81,10 @@ pub struct Supervisor {
     pub dirty: bool,
     /// What a reload needs (the config file, the alerter's store); `None` in unit tests.
     pub reload: Option<crate::reload::ReloadCtx>,
+    /// Fixes waiting for a human (`fixes.mode = "propose"`), by id.
+    pub proposals: BTreeMap<u64, crate::proposals::Proposal>,
+    /// The last proposal id handed out.
+    pub next_proposal: u64,
     /// Hold notices for the Telegram command bot, when it runs.
     pub hold_notices: Option<mpsc::UnboundedSender<crate::telegram_bot::HoldNotice>>,
     /// The configuration in force: file, load time, hash.
@@ -219,13 +223,15 @@ impl Supervisor {
             .iter()
             .filter(|a| a.pid.is_some())
             .filter_map(|a| a.next_probe);
-        timers.chain(stable).chain(probes).min()
+        let proposals = self.proposals.values().map(|p| p.expires_at);
+        timers.chain(stable).chain(probes).chain(proposals).min()
     }
 
     /// Fires every due timer.
     fn on_timers(&mut self) {
         let now = self.clock.now();
         self.probes_due(now);
+        self.expire_proposals(now);
         for id in 0..self.agents.len() {
             let name = self.agents[id].cfg.name.clone();
             if self.agents[id].pid.is_some()

@@ -35,6 +35,8 @@ pub struct HoldNotice {
     pub agent: String,
     /// What happened (already redacted by the caller's alert path rules: no env values).
     pub text: String,
+    /// A fix proposal (Apply / Skip buttons) instead of a hold (Resume / Restart / Mute).
+    pub proposal: Option<u64>,
 }
 
 /// The bot's state.
@@ -90,6 +92,7 @@ impl Supervisor {
             let _ = tx.send(HoldNotice {
                 agent: agent.to_string(),
                 text: text.to_string(),
+                proposal: None,
             });
         }
     }
@@ -219,7 +222,7 @@ impl Bot {
                 self.muted.insert(name.to_string(), Instant::now() + MUTE);
                 format!("🔕 {name}: hold notices muted for 1 h")
             }
-            "resume" | "restart" => {
+            "resume" | "restart" | "apply" | "skip" => {
                 let verb = Verb::parse(action).unwrap_or(Verb::Resume);
                 let req = Request {
                     verb,
@@ -247,11 +250,17 @@ impl Bot {
         {
             return;
         }
-        let buttons = [
-            ("Resume", format!("resume:{}", n.agent)),
-            ("Restart", format!("restart:{}", n.agent)),
-            ("Mute 1 h", format!("mute:{}", n.agent)),
-        ];
+        let buttons: Vec<(&str, String)> = match n.proposal {
+            Some(id) => vec![
+                ("Apply", format!("apply:{id}")),
+                ("Skip", format!("skip:{id}")),
+            ],
+            None => vec![
+                ("Resume", format!("resume:{}", n.agent)),
+                ("Restart", format!("restart:{}", n.agent)),
+                ("Mute 1 h", format!("mute:{}", n.agent)),
+            ],
+        };
         let text = redact_line(&n.text, &self.secrets);
         if let Err(e) = self.api.send(&self.chat_id, &text, &buttons).await {
             tracing::warn!(error = %e, "Telegram hold notice not sent");

@@ -200,6 +200,7 @@ fn fixes(r: &mut Report, base: &KeyPath, cfg: &Config) {
         }
     }
     non_zero(r, base.key("command_timeout"), f.command_timeout);
+    non_zero(r, base.key("proposal_ttl"), f.proposal_ttl);
 }
 
 fn patterns(r: &mut Report, base: &KeyPath, patterns: &[PatternConfig]) {
