@@ -15,6 +15,9 @@ pub struct Cli {
     /// Run this long, then shut down cleanly (e.g. "30s"); used by the demo and tests.
     #[arg(long, global = true, value_parser = parse_duration)]
     pub exit_after: Option<Duration>,
+    /// Control commands with `state_url`: the supervisor instance to command (default: the only one).
+    #[arg(long, global = true)]
+    pub instance: Option<String>,
     /// What to do (default: run).
     #[command(subcommand)]
     pub command: Option<Command>,

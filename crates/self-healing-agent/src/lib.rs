@@ -16,6 +16,7 @@ pub mod agent;
 pub mod agent_state;
 pub mod cli;
 pub mod control;
+pub mod control_kv;
 pub mod control_socket;
 pub mod correlation;
 pub mod documents;
@@ -196,6 +197,16 @@ pub async fn run_with_clock(
 
     let control_stop = CancellationToken::new();
     let control_task = start_control(&sup, &state_dir, &control_stop);
+    let kv_control = config.state_url.as_deref().and_then(|url| {
+        control_kv::serve(
+            url,
+            healing_core::state::namespace(),
+            healing_core::state::instance_id(),
+            sup.tx.clone(),
+            Arc::new(log_tail::secrets_of(&config)),
+            control_stop.clone(),
+        )
+    });
     sup.hold_notices = telegram_bot::start(
         &config.alerts.telegram,
         sup.tx.clone(),
@@ -227,6 +238,9 @@ pub async fn run_with_clock(
     alert_stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(3), alert_task).await;
     control_stop.cancel();
+    if let Some(task) = kv_control {
+        task.abort();
+    }
     if let Some(task) = control_task {
         let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
     }

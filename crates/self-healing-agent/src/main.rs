@@ -52,7 +52,7 @@ fn main() -> ExitCode {
         tracing::info!("no config file found: using built-in defaults");
     }
     if let Some(req) = cli.command.as_ref().and_then(Command::control_request) {
-        return control(&loaded, &req);
+        return control(&loaded, cli.instance.as_deref(), &req);
     }
     match cli.command {
         None | Some(Command::Run) => serve(loaded, cli.exit_after),
@@ -93,8 +93,21 @@ fn reload_request() -> Request {
 }
 
 /// Sends one control command to the supervisor that owns this state and prints its answer.
-fn control(loaded: &LoadedConfig, req: &Request) -> ExitCode {
+fn control(loaded: &LoadedConfig, instance: Option<&str>, req: &Request) -> ExitCode {
     let timeout = loaded.config.self_healing.grace_period + DEFAULT_CONTROL_TIMEOUT;
+    // With Key Value state the supervisor may run in another service: the command goes through the
+    // store. The local socket stays the way for `logs -f`.
+    if let Some(url) = loaded.config.state_url.as_deref().filter(|_| !req.follow) {
+        let code = self_healing_agent::control_kv::call(
+            url,
+            instance,
+            req,
+            timeout,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        );
+        return ExitCode::from(code);
+    }
     send_control(&loaded.config.state_dir, timeout, req)
 }
 
