@@ -238,6 +238,28 @@ pub struct AgentConfig {
     /// Set false to keep an agent in the config without running it.
     #[serde(default = "default_true")]
     pub enabled: bool,
+    /// Agents that must be ready before this one starts; while one is down this agent's failures are
+    /// not counted, and at shutdown it is stopped before them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    /// Ready for its dependants after running this long (when it has neither `health_url`, which must
+    /// answer 2xx, nor `heartbeat_file`, which must be fresh).
+    #[serde(default = "default_ready_after", with = "humantime_serde")]
+    pub ready_after: Duration,
+    /// Consecutive failed `health_url` probes before the agent counts as hung (one slow answer is not).
+    #[serde(default = "default_health_failure_threshold")]
+    pub health_failure_threshold: u32,
+    /// How often `health_url` is probed (default: `self_healing.interval`).
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub health_period: Option<Duration>,
+    /// Asks a hung agent where it is stuck before it is killed, `{pid}` replaced by its pid (e.g.
+    /// `["py-spy", "dump", "--pid", "{pid}"]`). Without it the agent gets SIGABRT (Python's faulthandler).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dump_command: Option<Vec<String>>,
 }
 
 fn default_cwd() -> PathBuf {
@@ -248,6 +270,12 @@ fn default_heartbeat_max_age() -> Duration {
 }
 fn default_health_start_period() -> Duration {
     secs(10)
+}
+fn default_ready_after() -> Duration {
+    secs(2)
+}
+fn default_health_failure_threshold() -> u32 {
+    3
 }
 fn default_true() -> bool {
     true
@@ -274,6 +302,22 @@ pub struct FixesConfig {
     /// Timeout of one fix command.
     #[serde(with = "crate::duration_bound")]
     pub command_timeout: Duration,
+    /// `auto` runs planned fixes; `propose` sends each as a proposal a human applies or skips.
+    pub mode: FixMode,
+    /// How long a proposal waits for an answer before it expires (the agent stays held).
+    #[serde(with = "humantime_serde")]
+    pub proposal_ttl: Duration,
+}
+
+/// Whether planned fixes run by themselves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixMode {
+    /// Fixes the policy allows run at once.
+    #[default]
+    Auto,
+    /// Each fix waits for a human's Apply (Telegram button or `self-healing-agent apply ID`).
+    Propose,
 }
 
 impl Default for FixesConfig {
@@ -288,6 +332,8 @@ impl Default for FixesConfig {
             create_path_roots: ["data", "logs"].map(PathBuf::from).to_vec(),
             create_files: Vec::new(),
             command_timeout: secs(120),
+            mode: FixMode::Auto,
+            proposal_ttl: secs(3600),
         }
     }
 }
@@ -345,6 +391,11 @@ pub struct TelegramConfig {
     pub token_env: String,
     /// Env var holding the chat id.
     pub chat_id_env: String,
+    /// Answer `/status`, `/logs`, `/restart`, `/stop`, `/start`, `/resume` from the chat (long-polls
+    /// `getUpdates`: outbound only) and put Resume/Restart/Mute buttons under hold notices.
+    pub commands: bool,
+    /// When non-empty, only these Telegram user ids may command (besides being in the chat).
+    pub allowed_user_ids: Vec<i64>,
 }
 
 impl Default for TelegramConfig {
@@ -353,6 +404,8 @@ impl Default for TelegramConfig {
             api_base: "https://api.telegram.org".into(),
             token_env: "TELEGRAM_BOT_TOKEN".into(),
             chat_id_env: "TELEGRAM_CHAT_ID".into(),
+            commands: false,
+            allowed_user_ids: Vec::new(),
         }
     }
 }

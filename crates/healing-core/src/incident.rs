@@ -36,6 +36,20 @@ pub struct Detail {
     /// The exception type or short label (`ModuleNotFoundError`, `ConnectionRefusedError`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<String>,
+    /// Where a hung agent was stuck: its innermost stack frames, innermost first (from the hang dump).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<Frame>,
+}
+
+/// One stack frame of a hang dump.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Frame {
+    /// Source file as printed.
+    pub file: String,
+    /// Line number.
+    pub line: u32,
+    /// Function name (`<module>` at top level).
+    pub function: String,
 }
 
 impl Detail {

@@ -40,6 +40,16 @@ fn fully_populated() -> Config {
         heartbeat_file: Some("hb".into()),
         heartbeat_max_age: Duration::from_secs(1),
         enabled: true,
+        depends_on: vec!["a".into()],
+        ready_after: Duration::from_secs(2),
+        health_failure_threshold: 3,
+        health_period: Some(Duration::from_secs(5)),
+        dump_command: Some(vec![
+            "py-spy".into(),
+            "dump".into(),
+            "--pid".into(),
+            "{pid}".into(),
+        ]),
     });
     cfg.patterns.push(PatternConfig {
         name: "p".into(),

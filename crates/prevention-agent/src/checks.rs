@@ -277,6 +277,11 @@ mod tests {
             heartbeat_file: None,
             heartbeat_max_age: std::time::Duration::from_secs(180),
             enabled: true,
+            depends_on: Vec::new(),
+            ready_after: std::time::Duration::from_secs(2),
+            health_failure_threshold: 3,
+            health_period: None,
+            dump_command: None,
         };
         fs::write(dir.path().join("ok.py"), "").unwrap();
         let path_var = std::env::var_os("PATH");

@@ -1,6 +1,7 @@
 //! The supervisor's record of one agent: its config, lifecycle and the process currently running.
 
 use crate::agent_state::{Lifecycle, Transition};
+use crate::control::{Reply, Verb};
 use crate::event::ExitInfo;
 use crate::log_writer::LogWriter;
 use healing_core::config::AgentConfig;
@@ -9,6 +10,7 @@ use healing_core::kind::ErrorKind;
 use healing_core::matcher::Matcher;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+use tokio::sync::oneshot;
 
 /// A timer the loop keeps for an agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +23,8 @@ pub enum Wake {
     },
     /// A hold ends: decide again.
     Retry,
+    /// Check again whether its dependencies are ready.
+    Dependencies,
 }
 
 /// One supervised agent.
@@ -58,6 +62,33 @@ pub struct AgentRt {
     pub log: Option<Arc<Mutex<LogWriter>>>,
     /// Matcher of the live process.
     pub matcher: Option<Arc<Mutex<Matcher>>>,
+    /// Stopped by the operator: nothing restarts it until `start`, `restart` or `resume`.
+    pub operator_stopped: bool,
+    /// An operator `stop`/`restart` waiting for the process to end, with the callers to answer.
+    pub pending: Option<Pending>,
+    /// A reload removed it from the configuration (the slot stays: agent ids are indices).
+    pub removed: bool,
+    /// Its dependants may start (see [`crate::start_order`]); reset at every spawn.
+    pub ready: bool,
+    /// A readiness probe of `health_url` is in flight.
+    pub ready_probe: bool,
+    /// The dependencies it waits for before it starts.
+    pub waiting_for: Vec<String>,
+    /// It is being killed as hung: where its stack dump is.
+    pub hang: Option<crate::hang::HangKill>,
+    /// Consecutive failed `health_url` probes.
+    pub probe_failures: u32,
+    /// When `health_url` is probed next (running agents with one).
+    pub next_probe: Option<SystemTime>,
+}
+
+/// An operator command that completes when the current process has ended.
+#[derive(Debug)]
+pub struct Pending {
+    /// `Stop` or `Restart`.
+    pub verb: Verb,
+    /// Who waits for the answer.
+    pub waiters: Vec<oneshot::Sender<Reply>>,
 }
 
 impl AgentRt {
@@ -79,6 +110,15 @@ impl AgentRt {
             probe_ok: true,
             log: None,
             matcher: None,
+            operator_stopped: false,
+            pending: None,
+            removed: false,
+            ready: false,
+            ready_probe: false,
+            waiting_for: Vec::new(),
+            hang: None,
+            probe_failures: 0,
+            next_probe: None,
         }
     }
 

@@ -40,6 +40,8 @@ pub enum Transition {
     Hold,
     /// The supervisor is shutting down (held agents keep their state).
     Shutdown,
+    /// The operator stopped an agent that had no process (held, waiting or stopped).
+    Halt,
 }
 
 impl Lifecycle {
@@ -63,6 +65,7 @@ impl Lifecycle {
             (_, Shutdown) => Some(Stopped),
             (Running, Exited) | (Starting, Exited) => Some(Stopped),
             (Running, _) => None,
+            (_, Halt) => Some(Stopped),
             (Stopped | Backoff | CircuitOpen | NeedsAttention | Starting, Spawned) => Some(Running),
             (Stopped | Backoff | CircuitOpen | NeedsAttention, Prepare) => Some(Starting),
             (Stopped | Starting | Backoff | CircuitOpen, Delay) => Some(Backoff),
@@ -118,6 +121,9 @@ mod tests {
             (Stopped, Hold, Some(NeedsAttention)),
             (NeedsAttention, Delay, None),
             (Backoff, Exited, None),
+            (NeedsAttention, Halt, Some(Stopped)),
+            (CircuitOpen, Halt, Some(Stopped)),
+            (Running, Halt, None),
         ];
         for (from, t, to) in table {
             assert_eq!(from.next(t), to, "{from} --{t:?}-->");

@@ -15,6 +15,9 @@ pub struct Cli {
     /// Run this long, then shut down cleanly (e.g. "30s"); used by the demo and tests.
     #[arg(long, global = true, value_parser = parse_duration)]
     pub exit_after: Option<Duration>,
+    /// Control commands with `state_url`: the supervisor instance to command (default: the only one).
+    #[arg(long, global = true)]
+    pub instance: Option<String>,
     /// What to do (default: run).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -39,6 +42,90 @@ pub enum Command {
     CheckConfig,
     /// Print the agents' status from the state documents.
     Status,
+    /// Start a stopped agent (in the running supervisor).
+    Start {
+        /// The agent.
+        name: String,
+    },
+    /// Stop an agent (TERM, grace, KILL) and keep it stopped, also across supervisor restarts.
+    Stop {
+        /// The agent.
+        name: String,
+    },
+    /// Restart an agent gracefully now (not counted in the hourly budget; backoff starts over).
+    Restart {
+        /// The agent.
+        name: String,
+    },
+    /// Clear an agent's hold (breaker, budget, needs attention) and start one trial now.
+    Resume {
+        /// The agent.
+        name: String,
+    },
+    /// Re-read the configuration in the running supervisor (same as SIGHUP).
+    Reload,
+    /// Run a proposed fix (`fixes.mode = "propose"`; ids are listed by `status`).
+    Apply {
+        /// The proposal id.
+        id: u64,
+    },
+    /// Drop a proposed fix; the agent stays held.
+    Skip {
+        /// The proposal id.
+        id: u64,
+    },
+    /// Print an agent's last log lines (redacted).
+    Logs {
+        /// The agent.
+        name: String,
+        /// How many lines.
+        #[arg(short = 'n', long = "lines", default_value_t = crate::control::DEFAULT_LOG_LINES,
+              value_parser = parse_lines)]
+        lines: usize,
+        /// Keep printing new lines as they are written.
+        #[arg(short = 'f', long)]
+        follow: bool,
+    },
+}
+
+impl Command {
+    /// The control request this command sends to a running supervisor, if it is one.
+    pub fn control_request(&self) -> Option<crate::control::Request> {
+        use crate::control::{Request, Verb};
+        let (verb, name) = match self {
+            Command::Start { name } => (Verb::Start, Some(name)),
+            Command::Stop { name } => (Verb::Stop, Some(name)),
+            Command::Restart { name } => (Verb::Restart, Some(name)),
+            Command::Resume { name } => (Verb::Resume, Some(name)),
+            Command::Reload => (Verb::Reload, None),
+            Command::Apply { id } => return Some(Request::named(Verb::Apply, id.to_string())),
+            Command::Skip { id } => return Some(Request::named(Verb::Skip, id.to_string())),
+            Command::Logs { name, .. } => (Verb::Logs, Some(name)),
+            Command::Run | Command::Scan { .. } | Command::CheckConfig | Command::Status => {
+                return None;
+            }
+        };
+        let (lines, follow) = match self {
+            Command::Logs { lines, follow, .. } => (Some(*lines), *follow),
+            _ => (None, false),
+        };
+        Some(Request {
+            verb,
+            name: name.cloned(),
+            lines,
+            follow,
+        })
+    }
+}
+
+fn parse_lines(s: &str) -> Result<usize, String> {
+    let max = crate::control::MAX_LOG_LINES;
+    match s.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected a number of lines from 1 to {max}, got {s:?}"
+        )),
+    }
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

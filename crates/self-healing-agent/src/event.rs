@@ -1,6 +1,7 @@
 //! What the supervisor's event loop reacts to. Every producer (process watchers, stream readers, fix
 //! tasks, probes) sends one of these; only the loop mutates agent state.
 
+use crate::control::{Reply, Request, Source};
 use healing_core::executor::FixOutcome;
 use healing_core::incident::Incident;
 use std::time::SystemTime;
@@ -52,6 +53,30 @@ pub enum Event {
         agent: AgentId,
         generation: u64,
         reason: String,
+    },
+    /// A `health_url` probe answered (`failure: None` for a 2xx).
+    HealthProbe {
+        agent: AgentId,
+        generation: u64,
+        failure: Option<String>,
+    },
+    /// A hung agent's `dump_command` output.
+    HangDump {
+        agent: AgentId,
+        generation: u64,
+        text: String,
+    },
+    /// A readiness probe of a dependency's `health_url` answered (`ok`: 2xx).
+    Ready {
+        agent: AgentId,
+        generation: u64,
+        ok: bool,
+    },
+    /// An operator command (see [`crate::control`]); the answer goes to `reply`.
+    Control {
+        request: Request,
+        source: Source,
+        reply: tokio::sync::oneshot::Sender<Reply>,
     },
 }
 

@@ -96,6 +96,9 @@ impl Supervisor {
             if self.stopping {
                 break;
             }
+            if self.agents[id].operator_stopped {
+                continue;
+            }
             let name = self.agents[id].cfg.name.clone();
             let cause = self.agents[id]
                 .cause

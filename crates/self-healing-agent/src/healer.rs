@@ -119,6 +119,14 @@ impl Healer {
         }
     }
 
+    /// New settings from a reload; breakers, budgets and backoff positions are kept.
+    pub fn set_config(&mut self, cfg: HealerConfig) {
+        if cfg.correlation_window != self.cfg.correlation_window {
+            self.correlator = Correlator::new(cfg.correlation_window);
+        }
+        self.cfg = cfg;
+    }
+
     /// What to persist.
     pub fn persisted(&self) -> &Persisted {
         &self.state
@@ -248,6 +256,27 @@ impl Healer {
                 breaker_key: breaker_key.to_string(),
             },
         );
+    }
+
+    /// The running attempt ended for a reason that is not the agent's (a dependency went down).
+    pub fn forget_attempt(&mut self, agent: &str) {
+        self.in_flight.remove(agent);
+    }
+
+    /// The operator stopped or restarted the agent: the running attempt is neither a success nor a
+    /// failure, and the backoff curve starts over.
+    pub fn operator_reset(&mut self, agent: &str) {
+        self.in_flight.remove(agent);
+        self.state.backoff_attempts.remove(agent);
+    }
+
+    /// The operator resumes a held agent: its breaker (`key`, which may be a shared dependency's) and
+    /// its own, its hourly budget and its backoff are cleared, so the next start is a fresh one.
+    pub fn resume(&mut self, agent: &str, key: &str) {
+        self.operator_reset(agent);
+        self.state.breakers.remove(key);
+        self.state.breakers.remove(&format!("agent:{agent}"));
+        self.state.restart_windows.remove(agent);
     }
 
     /// When the agent's running restart will count as a success (if it keeps running).

@@ -53,6 +53,8 @@ pub struct HttpOptions {
     pub limits: Limits,
     /// The supervisor's alerter, whose latest alerts the status page lists.
     pub alerts: AlertHandle,
+    /// The supervisor's `POST /control/...` routes ([`crate::http_control`]), merged in when set.
+    pub control: Option<Router>,
 }
 
 impl HttpOptions {
@@ -70,6 +72,7 @@ impl HttpOptions {
             access: Access::Local,
             limits: Limits::default(),
             alerts: AlertHandle::disabled(),
+            control: None,
         }
     }
 }
@@ -100,6 +103,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The routes; unknown paths get axum's 404.
 pub fn router(options: HttpOptions) -> Router {
     let access = Arc::new(options.access.clone());
+    let control = options.control.clone().unwrap_or_default();
     Router::new()
         .route("/health", get(health))
         .route("/health/self-healing", get(self_healing))
@@ -109,6 +113,7 @@ pub fn router(options: HttpOptions) -> Router {
         .route("/", get(status_page::page))
         .route("/status/page.json", get(status_page::body))
         .with_state(Arc::new(options))
+        .merge(control)
         .layer(axum::middleware::from_fn_with_state(
             access,
             http_access::guard,

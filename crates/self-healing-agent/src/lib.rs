@@ -18,6 +18,10 @@
 pub mod agent;
 pub mod agent_state;
 pub mod cli;
+pub mod control;
+pub mod control_cli;
+pub mod control_kv;
+pub mod control_socket;
 pub mod correlation;
 pub mod documents;
 pub mod event;
@@ -25,33 +29,42 @@ pub mod findings;
 pub mod fixing;
 pub mod follow;
 pub mod forward;
+pub mod hang;
 pub mod healer;
 pub mod history;
 pub mod http;
-pub mod import_check;
 pub mod http_access;
 pub mod http_conn;
+pub mod http_control;
+pub mod import_check;
 pub mod lifetime;
+pub mod log_tail;
 pub mod log_writer;
 pub mod metrics;
 pub mod oom;
+pub mod operator;
 pub mod output;
 pub mod probe;
 pub mod proc_tree;
+pub mod proposals;
 pub mod publishing;
 pub mod reactions;
+pub mod reload;
 pub mod scan;
 pub mod shutdown;
 pub mod snapshot;
 pub mod spawn;
+pub mod start_order;
 pub mod state_docs;
 pub mod status_cmd;
 pub mod status_page;
 pub mod supervisor;
+pub mod telegram_api;
+pub mod telegram_bot;
 
 use crate::agent::AgentRt;
 use crate::agent_state::Lifecycle;
-use crate::healer::{Healer, HealerConfig};
+use crate::healer::Healer;
 use crate::state_docs::{SelfHealingDoc, StateWriter, spawn_writer};
 use crate::supervisor::Supervisor;
 use anyhow::Context;
@@ -109,15 +122,7 @@ pub async fn run_with_clock(
     );
     let executor = Arc::new(Service::executor(&loaded)?);
     let policy = executor.policy().clone();
-    let healer = Healer::new(
-        HealerConfig {
-            restart: config.restart.clone(),
-            breaker: config.breaker.clone(),
-            stable_after: config.self_healing.stable_after,
-            correlation_window: config.self_healing.correlation_window,
-        },
-        previous.persisted.clone(),
-    );
+    let healer = Healer::new(reload::healer_config(&config), previous.persisted.clone());
     // A missing document is a first start, not a restart.
     let crashed = previous.started_at.is_some() && !previous.clean_shutdown;
     let state_writer = Arc::new(StateWriter::new(store.clone()));
@@ -129,7 +134,11 @@ pub async fn run_with_clock(
             .iter()
             .filter(|a| a.enabled)
             .cloned()
-            .map(AgentRt::new)
+            .map(|cfg| {
+                let mut a = AgentRt::new(cfg);
+                a.operator_stopped = previous.operator_stopped.contains(&a.cfg.name);
+                a
+            })
             .collect(),
         config: config.clone(),
         base_dir: loaded.base_dir.clone(),
@@ -158,6 +167,11 @@ pub async fn run_with_clock(
         dropped_logged: 0,
         drops_logged_at: None,
         durable: Some(state_writer.clone()),
+        reload: None,
+        hold_notices: None,
+        proposals: BTreeMap::new(),
+        next_proposal: 0,
+        config_info: reload::ConfigInfo::of(loaded.path.as_deref(), clock.now()),
     };
     if sup.agents.is_empty() {
         tracing::warn!(
@@ -177,11 +191,43 @@ pub async fn run_with_clock(
     start_agents(&mut sup, crashed);
     // Alerts from the agents' first start are sent again by `announce_holds`, once the handle is set.
     sup.alerts = service.alerts().clone();
+    // Stops the alerters a reload builds with new settings (the service's own is ended by `finish`).
+    let alert_stop = CancellationToken::new();
+    sup.reload = Some(reload::ReloadCtx {
+        path: loaded.path.clone().filter(|_| !loaded.used_defaults),
+        store: store.clone(),
+        alert_stop: alert_stop.clone(),
+    });
     announce_holds(&sup, corrupt);
     let writer = spawn_writer(state_writer.clone(), snap_rx);
     let http_stop = CancellationToken::new();
+    let control_routes = http_control::router(
+        sup.tx.clone(),
+        std::env::var(http_control::TOKEN_ENV).ok(),
+        Arc::new(log_tail::secrets_of(&config)),
+    );
     let http_task =
-        listener.map(|l| start_http(l, &config, &store, &clock, &sup.alerts, &http_stop));
+        listener.map(|l| start_http(l, &config, &store, &clock, &sup.alerts, control_routes, &http_stop));
+
+    let control_stop = CancellationToken::new();
+    let control_task = start_control(&sup, &state_dir, &control_stop);
+    let kv_control = config.state_url.as_deref().and_then(|url| {
+        control_kv::serve(
+            url,
+            healing_core::state::namespace(),
+            healing_core::state::instance_id(),
+            sup.tx.clone(),
+            Arc::new(log_tail::secrets_of(&config)),
+            control_stop.clone(),
+        )
+    });
+    sup.hold_notices = telegram_bot::start(
+        &config.alerts.telegram,
+        sup.tx.clone(),
+        Arc::new(log_tail::secrets_of(&config)),
+        control_stop.clone(),
+    );
+    reload_on_sighup(&sup, &control_stop);
 
     sup.run(&mut rx, service.token()).await;
     sup.stop_all(&mut rx).await;
@@ -195,11 +241,22 @@ pub async fn run_with_clock(
     }
     let mut final_snapshot = sup.snapshot();
     final_snapshot.state.clean_shutdown = true;
+    let alerts = sup.alerts.clone();
     drop(sup);
     let _ = writer.await;
     tokio::task::spawn_blocking(move || state_writer.write(&final_snapshot))
         .await
         .context("final state write panicked")?;
+    // An alerter a reload built delivers what the shutdown queued; the rest waits in the outbox.
+    let _ = tokio::time::timeout(healing_core::service::ALERT_FLUSH, alerts.flush()).await;
+    alert_stop.cancel();
+    control_stop.cancel();
+    if let Some(task) = kv_control {
+        task.abort();
+    }
+    if let Some(task) = control_task {
+        let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+    }
     http_stop.cancel();
     if let Some(task) = http_task {
         let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
@@ -237,6 +294,7 @@ fn start_http(
     store: &Arc<StateStore>,
     clock: &SharedClock,
     alerts: &AlertHandle,
+    control: axum::Router,
     stop: &CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     let options = http::HttpOptions {
@@ -251,6 +309,7 @@ fn start_http(
             }),
         limits: http_conn::Limits::default(),
         alerts: alerts.clone(),
+        control: Some(control),
     };
     let stop = stop.clone();
     tokio::spawn(async move {
@@ -282,6 +341,53 @@ fn start_forwarding(config: &healing_core::config::Config) -> Option<forward::Fo
     }
 }
 
+/// Serves the control socket in the state directory. Without it the supervisor still runs: commands
+/// then fail with "no running supervisor answers", which names the socket.
+fn start_control(
+    sup: &Supervisor,
+    state_dir: &std::path::Path,
+    stop: &CancellationToken,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let secrets = Arc::new(log_tail::secrets_of(&sup.config));
+    let path = control_socket::socket_path(state_dir);
+    match control_socket::serve(path.clone(), sup.tx.clone(), secrets, stop.clone()) {
+        Ok(task) => Some(task),
+        Err(e) => {
+            tracing::warn!(socket = %path.display(), error = %e, "cannot serve the control socket");
+            None
+        }
+    }
+}
+
+/// SIGHUP reloads the configuration, like `self-healing-agent reload`.
+fn reload_on_sighup(sup: &Supervisor, stop: &CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP: reload only via the control socket");
+            return;
+        }
+    };
+    let (events, stop) = (sup.tx.clone(), stop.clone());
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                got = hup.recv() => if got.is_none() { return },
+            }
+            tracing::info!("SIGHUP received: reloading the configuration");
+            let req = control::Request {
+                verb: control::Verb::Reload,
+                name: None,
+                lines: None,
+                follow: false,
+            };
+            control::submit(&events, req, control::Source::Signal).await;
+        }
+    });
+}
+
 /// Spawns every agent that an earlier run's breaker or budget does not hold. After a crash of the
 /// previous supervisor (`crashed`), each start is counted against the agent's budget and written
 /// to disk before anything is spawned.
@@ -290,7 +396,12 @@ fn start_agents(sup: &mut Supervisor, crashed: bool) {
     let mut go = Vec::new();
     for id in 0..sup.agents.len() {
         let name = sup.agents[id].cfg.name.clone();
+        if sup.agents[id].operator_stopped {
+            tracing::info!(agent = %name, "{name} stays stopped (stopped by the operator)");
+            continue;
+        }
         match sup.healer.at_boot(&name, now) {
+            None if sup.wait_for_dependencies(id) => {}
             None => {
                 if crashed {
                     sup.healer.count_start(&name, now);

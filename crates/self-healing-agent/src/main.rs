@@ -7,7 +7,7 @@ use healing_core::config_load::LoadedConfig;
 use healing_core::service::{self, Exit};
 use self_healing_agent::cli::{Cli, Command};
 use self_healing_agent::documents::Documents;
-use self_healing_agent::{SOURCE, scan, status_cmd};
+use self_healing_agent::{SOURCE, control_cli, scan, status_cmd};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -15,8 +15,16 @@ fn main() -> ExitCode {
     service::init_tracing();
     let loaded = match cli.config.load() {
         Ok(loaded) => loaded,
+        // A broken file is still worth a `reload`: the supervisor reports every problem (answer, alert,
+        // log) and keeps running on the old one.
+        Err(_) if matches!(cli.command, Some(Command::Reload)) => {
+            return control_cli::reload_unloadable(&cli.config);
+        }
         Err(e) => return service::report(SOURCE, &e).into(),
     };
+    if let Some(req) = cli.command.as_ref().and_then(Command::control_request) {
+        return control_cli::send(&loaded, cli.instance.as_deref(), &req);
+    }
     match cli.command {
         None | Some(Command::Run) => service::main(SOURCE, |token| {
             if let Some(after) = cli.exit_after {
@@ -58,6 +66,7 @@ fn main() -> ExitCode {
             }
         }
         Some(Command::Status) => status(&loaded),
+        Some(_) => ExitCode::from(2),
     }
 }
 

@@ -13,7 +13,7 @@ static CLIENT: OnceLock<Option<reqwest::Client>> = OnceLock::new();
 
 /// No idle connections are kept: probes are an `interval` apart, and a kept-alive connection that the
 /// agent's server closes just as a probe reuses it would fail that probe and kill a healthy agent.
-fn client() -> Option<&'static reqwest::Client> {
+pub(crate) fn client() -> Option<&'static reqwest::Client> {
     CLIENT
         .get_or_init(|| {
             reqwest::Client::builder()
@@ -50,10 +50,39 @@ pub fn heartbeat_problem(
 }
 
 impl Supervisor {
-    /// The periodic pass: probes, summary, state refresh.
+    /// Probes `health_url` of agent `id` in the background; the answer arrives as
+    /// [`Event::HealthProbe`] (`failure: None` for a 2xx).
+    pub(crate) fn spawn_health_probe(&self, id: usize) {
+        let a = &self.agents[id];
+        let timeout = self.config.self_healing.health_timeout;
+        // The client (TLS roots and all) is built only for an agent that has a `health_url`.
+        if let Some(url) = &a.cfg.health_url
+            && let Some(client) = client()
+        {
+            let tx = self.tx.clone();
+            let generation = a.generation;
+            let request = client.get(url.as_str()).timeout(timeout);
+            tokio::spawn(async move {
+                let failure = match request.send().await {
+                    Ok(r) if r.status().is_success() => None,
+                    Ok(r) => Some(format!("health check answered {}", r.status())),
+                    Err(e) if e.is_timeout() => {
+                        Some(format!("health check timed out after {timeout:?}"))
+                    }
+                    Err(_) => Some("health check failed to connect".to_string()),
+                };
+                let _ = tx.send(Event::HealthProbe {
+                    agent: id,
+                    generation,
+                    failure,
+                });
+            });
+        }
+    }
+
+    /// The periodic pass: heartbeats, summary, state refresh.
     pub fn health_pass(&mut self) {
         let now = self.clock.now();
-        let timeout = self.config.self_healing.health_timeout;
         for (id, a) in self.agents.iter().enumerate() {
             if a.life != Lifecycle::Running || a.kill_reason.is_some() {
                 continue;
@@ -67,32 +96,8 @@ impl Supervisor {
                     generation: a.generation,
                     reason,
                 });
-                continue;
             }
-            // `health_url` first: the client (TLS roots and all) is built only for an agent that has one.
-            if let Some(url) = &a.cfg.health_url
-                && health_probe_due(started, a.cfg.health_start_period, now)
-                && let Some(client) = client()
-            {
-                let tx = self.tx.clone();
-                let generation = a.generation;
-                let request = client.get(url.as_str()).timeout(timeout);
-                tokio::spawn(async move {
-                    let reason = match request.send().await {
-                        Ok(r) if r.status().is_success() => return,
-                        Ok(r) => format!("health check answered {}", r.status()),
-                        Err(e) if e.is_timeout() => {
-                            format!("health check timed out after {timeout:?}")
-                        }
-                        Err(_) => "health check failed to connect".to_string(),
-                    };
-                    let _ = tx.send(Event::ProbeFailed {
-                        agent: id,
-                        generation,
-                        reason,
-                    });
-                });
-            }
+            // `health_url` is probed on its own schedule (`health_period`, see `crate::hang`).
         }
         let total = self.agents.len();
         let healthy = self.agents.iter().filter(|a| a.healthy()).count();

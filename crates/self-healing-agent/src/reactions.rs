@@ -21,10 +21,11 @@ impl Supervisor {
         exit: ExitInfo,
         flushed: Vec<Incident>,
     ) {
-        let agent = &mut self.agents[id];
-        if agent.generation != generation {
+        if self.agents[id].generation != generation {
             return;
         }
+        let hung = self.hang_cause(id, &exit);
+        let agent = &mut self.agents[id];
         for inc in &flushed {
             agent.note_run_incident(inc, exit.at, Some(inc.line_no));
         }
@@ -43,6 +44,9 @@ impl Supervisor {
         let seen_while_running = recent.as_ref().is_some_and(|c| !flushed.contains(c));
         let cause = if exit.oom_killed {
             exit_incident(exit.code, exit.signal, true)
+        } else if let Some(c) = hung {
+            // The lines of the stack dump itself are not the cause: the hang is.
+            c
         } else if let Some(c) = recent {
             c
         } else {
@@ -53,7 +57,11 @@ impl Supervisor {
             c
         };
         self.dirty = true;
-        if self.stopping {
+        // An operator's stop or restart is not a failure: no incident, no decision.
+        if self.after_operator_exit(id) || self.agents[id].operator_stopped || self.stopping {
+            return;
+        }
+        if self.exit_while_dependency_down(id) {
             return;
         }
         let name = self.agents[id].cfg.name.clone();
@@ -227,6 +235,10 @@ impl Supervisor {
                     _ => None,
                 });
                 if let Some(plan) = fix {
+                    if self.config.fixes.mode == healing_core::config::FixMode::Propose {
+                        self.propose(id, plan, cause);
+                        return;
+                    }
                     self.agents[id].go(Transition::Prepare);
                     self.start_fix(id, &plan, cause);
                 } else if at <= now {
@@ -292,6 +304,7 @@ impl Supervisor {
         tracing::warn!(agent = %name, kind = %cause.kind, breaker = %breaker_key, "⏸ {name} held: {what} (until {until})");
         let msg = format!("{what}; cause {}: {}", cause.kind, cause.line);
         self.record(&name, event, Some(cause.kind.to_string()), None, None, &msg);
+        self.notify_hold(&name, &format!("⏸ {name} held: {msg}\nretry: {until}"));
         let tried = self
             .counters
             .restarts_total
@@ -399,8 +412,7 @@ impl Supervisor {
         tracing::warn!(agent = %name, reason = %reason, "⚠️ {name} is hung: {reason}");
         agent.kill_reason = Some(format!("hung: {reason}"));
         self.record(&name, "hang", None, None, None, &reason);
-        let grace = self.config.self_healing.grace_period;
-        tokio::spawn(crate::shutdown::terminate_group(pid, grace));
+        self.kill_hung(id, pid);
         self.dirty = true;
     }
 }

@@ -2,10 +2,11 @@
 //! watcher. Used for hung agents and for the supervisor's own shutdown.
 
 use crate::agent_state::Transition;
-use crate::event::Event;
+use crate::event::{AgentId, Event};
 use crate::spawn::signal_group;
 use crate::supervisor::Supervisor;
 use rustix::process::{Pid, Signal, test_kill_process_group};
+use std::collections::BTreeSet;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -38,13 +39,24 @@ impl Supervisor {
         for a in self.agents.iter_mut().filter(|a| !a.life.is_held()) {
             a.wake = None;
         }
-        let live: Vec<u32> = self.agents.iter().filter_map(|a| a.pid).collect();
-        tracing::info!(agents = live.len(), "shutting down: stopping agents");
-        for pid in &live {
-            signal_group(*pid, Signal::TERM);
+        let live = self.agents.iter().filter(|a| a.pid.is_some()).count();
+        tracing::info!(agents = live, "shutting down: stopping agents");
+        let deadline = tokio::time::Instant::now() + self.config.self_healing.grace_period;
+        // Dependants first: each wave is the live agents no other live agent depends on.
+        loop {
+            let wave = self.next_stop_wave();
+            if wave.is_empty() {
+                break;
+            }
+            for pid in wave.iter().filter_map(|&id| self.agents[id].pid) {
+                signal_group(pid, Signal::TERM);
+            }
+            self.drain_exits(rx, deadline, &wave).await;
+            let stuck = wave.iter().any(|&id| self.agents[id].pid.is_some());
+            if stuck || tokio::time::Instant::now() >= deadline {
+                break;
+            }
         }
-        let grace = self.config.self_healing.grace_period;
-        self.drain_exits(rx, grace).await;
         let left: Vec<u32> = self.agents.iter().filter_map(|a| a.pid).collect();
         if !left.is_empty() {
             tracing::warn!(
@@ -54,20 +66,41 @@ impl Supervisor {
             for pid in left {
                 signal_group(pid, Signal::KILL);
             }
-            self.drain_exits(rx, REAP_WAIT).await;
+            let all: Vec<AgentId> = (0..self.agents.len()).collect();
+            let reap = tokio::time::Instant::now() + REAP_WAIT;
+            self.drain_exits(rx, reap, &all).await;
         }
         // Whatever left the agents' groups (setsid) and was re-parented to us.
-        crate::lifetime::stop_all_descendants(grace).await;
+        crate::lifetime::stop_all_descendants(self.config.self_healing.grace_period).await;
         for a in &mut self.agents {
             a.go(Transition::Shutdown);
         }
         self.dirty = true;
     }
 
-    /// Handles events until no agent has a live process or `limit` passes.
-    async fn drain_exits(&mut self, rx: &mut mpsc::UnboundedReceiver<Event>, limit: Duration) {
-        let deadline = tokio::time::Instant::now() + limit;
-        while self.agents.iter().any(|a| a.pid.is_some()) {
+    /// The agents to stop next: live ones no other live agent depends on (all live ones if a cycle,
+    /// which validation rules out, ever left none).
+    fn next_stop_wave(&self) -> Vec<AgentId> {
+        let live: Vec<AgentId> = (0..self.agents.len())
+            .filter(|&i| self.agents[i].pid.is_some())
+            .collect();
+        let needed: BTreeSet<AgentId> = live.iter().flat_map(|&i| self.dependencies(i)).collect();
+        let wave: Vec<AgentId> = live
+            .iter()
+            .copied()
+            .filter(|i| !needed.contains(i))
+            .collect();
+        if wave.is_empty() { live } else { wave }
+    }
+
+    /// Handles events until none of `ids` has a live process or `deadline` passes.
+    async fn drain_exits(
+        &mut self,
+        rx: &mut mpsc::UnboundedReceiver<Event>,
+        deadline: tokio::time::Instant,
+        ids: &[AgentId],
+    ) {
+        while ids.iter().any(|&id| self.agents[id].pid.is_some()) {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
                 Ok(Some(ev)) => self.on_event(ev),
                 Ok(None) | Err(_) => break,

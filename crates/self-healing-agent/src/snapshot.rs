@@ -31,7 +31,7 @@ impl Supervisor {
     pub fn snapshot(&self) -> Snapshot {
         let now = self.clock.now();
         let mut agents = BTreeMap::new();
-        for a in &self.agents {
+        for a in self.agents.iter().filter(|a| !a.removed) {
             let name = &a.cfg.name;
             let key = a
                 .cause
@@ -69,11 +69,14 @@ impl Supervisor {
                     next_retry_at: a.wake.as_ref().map(|w| rfc3339(w.0)),
                     breaker: breaker_name(self.healer.breaker_state(&key, now)),
                     breaker_next_trial_at: self.healer.breaker_next_trial(&key, now).map(rfc3339),
+                    stopped_by: a.operator_stopped.then_some("operator"),
+                    waiting_for: a.waiting_for.clone(),
                 },
             );
         }
-        let healthy = self.agents.iter().filter(|a| a.healthy()).count();
-        let held = self.agents.iter().filter(|a| a.life.is_held()).count();
+        let live = || self.agents.iter().filter(|a| !a.removed);
+        let healthy = live().filter(|a| a.healthy()).count();
+        let held = live().filter(|a| a.life.is_held()).count();
         Snapshot {
             seq: self
                 .snapshot_seq
@@ -81,7 +84,7 @@ impl Supervisor {
             status: AgentStatusDoc {
                 instance: instance_name(),
                 summary: Summary {
-                    total: self.agents.len(),
+                    total: agents.len(),
                     healthy,
                     held,
                 },
@@ -95,6 +98,14 @@ impl Supervisor {
                 counters: self.counters.clone(),
                 follow_offsets: lock(&self.follow_offsets).clone(),
                 clean_shutdown: false,
+                config: Some(self.config_info.clone()),
+                proposals: self.proposal_docs(),
+                operator_stopped: self
+                    .agents
+                    .iter()
+                    .filter(|a| a.operator_stopped && !a.removed)
+                    .map(|a| a.cfg.name.clone())
+                    .collect(),
             },
         }
     }

@@ -99,6 +99,11 @@ pub fn spawn(agent: &AgentConfig) -> Result<Child, SpawnError> {
     }
     let mut cmd = Command::new(program);
     healing_core::child_env::apply(&mut cmd, Some(agent));
+    // A hung Python agent prints every thread's stack on SIGABRT (see `crate::hang`), unless its own
+    // env decides otherwise.
+    if !agent.env.contains_key("PYTHONFAULTHANDLER") {
+        cmd.env("PYTHONFAULTHANDLER", "1");
+    }
     cmd.args(args)
         .current_dir(&agent.cwd)
         .stdin(Stdio::null())

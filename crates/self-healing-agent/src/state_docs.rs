@@ -6,7 +6,7 @@ use crate::healer::Persisted;
 use healing_core::incident::Detail;
 use healing_core::state::{StateStore, docs};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -52,6 +52,12 @@ pub struct AgentStatus {
     pub breaker: &'static str,
     /// While the breaker is open: when it lets one trial restart through.
     pub breaker_next_trial_at: Option<String>,
+    /// The dependencies it waits for before it starts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waiting_for: Vec<String>,
+    /// `operator` when an operator's `stop` keeps it stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_by: Option<&'static str>,
 }
 
 /// How the last process ended.
@@ -94,6 +100,15 @@ pub struct SelfHealingDoc {
     /// count against their hourly budget (a crash-looping supervisor cannot reset it).
     #[serde(default)]
     pub clean_shutdown: bool,
+    /// The configuration in force (file, load time, hash).
+    #[serde(default)]
+    pub config: Option<crate::reload::ConfigInfo>,
+    /// Fixes waiting for a human (`fixes.mode = "propose"`).
+    #[serde(default)]
+    pub proposals: Vec<crate::proposals::ProposalDoc>,
+    /// Agents an operator stopped: they stay stopped across a restart of the supervisor.
+    #[serde(default)]
+    pub operator_stopped: BTreeSet<String>,
 }
 
 /// Where a followed log file was left.

@@ -7,6 +7,7 @@
 
 mod binaries;
 pub(crate) mod format;
+mod proposals;
 
 use crate::documents::{Doc, Documents, age, names, parse_time, time_field, uptime};
 use crate::http::DEFAULT_STALE_AFTER;
@@ -68,6 +69,7 @@ pub fn run_docs(docs: &Documents, now: SystemTime, out: &mut dyn Write) -> anyho
         if let Some(state) = state.value() {
             breakers_table(state, now, out)?;
             fixes_table(state, now, out)?;
+            proposals::lines(state, out)?;
             counters_line(state, out)?;
         }
     }
@@ -110,6 +112,13 @@ fn supervisor_line(
         Doc::Loaded(doc) => {
             if doc.get("started_at").is_some() {
                 parts.push(format!("started {}", ago(doc, "started_at", now)));
+            }
+            if let Some(c) = doc.get("config").filter(|c| c.is_object()) {
+                parts.push(format!(
+                    "config loaded {} (hash {})",
+                    ago(c, "loaded_at", now),
+                    text(c.get("hash"))
+                ));
             }
             if doc.get("last_health_pass").is_some() {
                 parts.push(format!(
@@ -176,9 +185,13 @@ fn agents_table(
             },
             None => "-".into(),
         };
+        let status = match a.get("stopped_by").and_then(Value::as_str) {
+            Some(by) => format!("{} by {}", text(a.get("status")), cell(by)),
+            None => text(a.get("status")),
+        };
         rows.push(vec![
             cell(name),
-            text(a.get("status")),
+            status,
             health.into(),
             text(a.get("pid")),
             uptime,

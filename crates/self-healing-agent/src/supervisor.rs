@@ -96,6 +96,16 @@ pub struct Supervisor {
     pub dropped_logged: u64,
     /// When dropped incidents were last logged.
     pub drops_logged_at: Option<SystemTime>,
+    /// What a reload needs (the config file, the alerter's store); `None` in unit tests.
+    pub reload: Option<crate::reload::ReloadCtx>,
+    /// Fixes waiting for a human (`fixes.mode = "propose"`), by id.
+    pub proposals: BTreeMap<u64, crate::proposals::Proposal>,
+    /// The last proposal id handed out.
+    pub next_proposal: u64,
+    /// Hold notices for the Telegram command bot, when it runs.
+    pub hold_notices: Option<mpsc::UnboundedSender<crate::telegram_bot::HoldNotice>>,
+    /// The configuration in force: file, load time, hash.
+    pub config_info: crate::reload::ConfigInfo,
     /// Followed log offsets (persisted).
     pub follow_offsets: Arc<Mutex<BTreeMap<String, crate::state_docs::FollowOffset>>>,
 }
@@ -115,6 +125,16 @@ impl Supervisor {
                 agent.run_cause = None;
                 agent.kill_reason = None;
                 agent.probe_ok = true;
+                agent.ready = false;
+                agent.ready_probe = false;
+                agent.waiting_for.clear();
+                agent.hang = None;
+                agent.probe_failures = 0;
+                agent.next_probe = agent
+                    .cfg
+                    .health_url
+                    .as_ref()
+                    .map(|_| now + agent.cfg.health_start_period);
                 agent.go(Transition::Spawned);
                 if agent.log.is_none() {
                     match LogWriter::open(
@@ -214,12 +234,20 @@ impl Supervisor {
             .iter()
             .filter(|a| a.pid.is_some())
             .filter_map(|a| self.healer.stable_at(&a.cfg.name));
-        timers.chain(stable).min()
+        let probes = self
+            .agents
+            .iter()
+            .filter(|a| a.pid.is_some())
+            .filter_map(|a| a.next_probe);
+        let proposals = self.proposals.values().map(|p| p.expires_at);
+        timers.chain(stable).chain(probes).chain(proposals).min()
     }
 
     /// Fires every due timer.
     fn on_timers(&mut self) {
         let now = self.clock.now();
+        self.probes_due(now);
+        self.expire_proposals(now);
         for id in 0..self.agents.len() {
             let name = self.agents[id].cfg.name.clone();
             if self.agents[id].pid.is_some()
@@ -251,6 +279,7 @@ impl Supervisor {
                     trial,
                 }) => self.restart_now(id, &breaker_key, attempt, trial),
                 Some(Wake::Retry) => self.retry_hold(id),
+                Some(Wake::Dependencies) => self.on_dependencies_timer(id),
                 None => {}
             }
         }
@@ -336,6 +365,26 @@ impl Supervisor {
                 generation,
                 reason,
             } => self.on_probe_failed(agent, generation, reason),
+            Event::HealthProbe {
+                agent,
+                generation,
+                failure,
+            } => self.on_health_probe(agent, generation, failure),
+            Event::HangDump {
+                agent,
+                generation,
+                text,
+            } => self.on_hang_dump(agent, generation, text),
+            Event::Ready {
+                agent,
+                generation,
+                ok,
+            } => self.on_ready(agent, generation, ok),
+            Event::Control {
+                request,
+                source,
+                reply,
+            } => self.on_control(request, source, reply),
         }
     }
 }

@@ -18,6 +18,7 @@
 //! assert!(text.contains("healing.toml:3:1: restart.max_per_hour: must be at least 1, got 0"));
 //! ```
 
+mod agent_order;
 mod args;
 mod effective;
 mod env;

@@ -179,6 +179,7 @@ fn agents(r: &mut Report, base: &KeyPath, agents: &[AgentConfig]) {
         }
         non_zero(r, at.key("heartbeat_max_age"), a.heartbeat_max_age);
     }
+    super::agent_order::check(r, base, agents);
 }
 
 fn fixes(r: &mut Report, base: &KeyPath, cfg: &Config) {
@@ -204,6 +205,7 @@ fn fixes(r: &mut Report, base: &KeyPath, cfg: &Config) {
         }
     }
     non_zero(r, base.key("command_timeout"), f.command_timeout);
+    non_zero(r, base.key("proposal_ttl"), f.proposal_ttl);
 }
 
 fn patterns(r: &mut Report, base: &KeyPath, patterns: &[PatternConfig]) {

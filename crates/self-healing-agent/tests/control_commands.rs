@@ -1,0 +1,217 @@
+//! The operator's verbs against the real binary over the control socket: `stop` keeps an agent
+//! stopped (also across a supervisor restart), `start` and `restart` bring it back outside the budget,
+//! `resume` clears a hold after the cause was fixed, `logs` prints the last lines redacted, and the
+//! exit codes say done (0), refused/unknown/no supervisor (1) or bad usage (2).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::{Binary, Project, fast};
+use std::time::{Duration, Instant};
+
+const WORKER: &str = "import os, time\ni = 0\nwhile True:\n    print('tick', i, 'key', os.environ['API_KEY'], flush=True)\n    i += 1\n    time.sleep(0.1)\n";
+const BROKEN: &str = "import time\nprint('starting', flush=True\ntime.sleep(300)\n";
+const FIXED: &str = "import time\nprint('fixed and running', flush=True)\ntime.sleep(300)\n";
+
+fn config() -> String {
+    fast(
+        "[[agents]]\nname = \"worker\"\ncommand = [\"python3\", \"worker.py\"]\nenv = { API_KEY = \"sk-live-0123456789\" }\n\
+         [[agents]]\nname = \"report\"\ncommand = [\"python3\", \"report.py\"]\n",
+    )
+    .replace("cooldown = \"1s\"", "cooldown = \"1s\"\nreset_after = \"1h\"")
+}
+
+/// Runs `self-healing-agent ARGS` in the project: (exit code, stdout, stderr).
+fn ctl(p: &Project, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
+        .current_dir(p.path())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn wait(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if until() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    until()
+}
+
+fn agent(p: &Project, name: &str) -> serde_json::Value {
+    p.state("agent_status.json")
+        .map(|s| s["agents"][name].clone())
+        .unwrap_or_default()
+}
+
+fn alive(pid: u64) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+}
+
+fn running_pid(p: &Project, name: &str) -> Option<u64> {
+    let a = agent(p, name);
+    (a["status"] == "running")
+        .then(|| a["pid"].as_u64())
+        .flatten()
+}
+
+fn project() -> Project {
+    let p = Project::new();
+    p.write("worker.py", WORKER);
+    p.write("report.py", BROKEN);
+    p.write("healing.toml", &config());
+    p
+}
+
+#[test]
+fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_restart() {
+    let p = project();
+    let sup = Binary::start(&p, &[]);
+    assert!(wait(Duration::from_secs(15), || running_pid(&p, "worker")
+        .is_some()));
+    let first = running_pid(&p, "worker").unwrap();
+    let mode = std::fs::metadata(p.path().join("state/control.sock")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+        0o600
+    );
+    assert!(wait(Duration::from_secs(10), || ctl(
+        &p,
+        &["logs", "worker", "-n", "3"]
+    )
+    .1
+    .lines()
+    .count()
+        == 3));
+
+    // logs: the last lines, with the agent's env secret masked.
+    let (code, out, _) = ctl(&p, &["logs", "worker", "-n", "3"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.lines()
+            .all(|l| l.contains("tick") && l.contains("key ***")),
+        "{out}"
+    );
+    assert!(!out.contains("sk-live"), "{out}");
+
+    // stop: the group is gone, the status says who stopped it, the history says where from.
+    let (code, out, err) = ctl(&p, &["stop", "worker"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!alive(first), "pid {first} still alive after stop");
+    assert!(wait(Duration::from_secs(5), || {
+        let w = agent(&p, "worker");
+        w["stopped_by"] == "operator" && w["status"] == "stopped"
+    }));
+    let w = agent(&p, "worker");
+    assert_eq!(w["status"], "stopped");
+    assert_eq!(w["restarts_last_hour"], 0);
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(
+        agent(&p, "worker")["status"],
+        "stopped",
+        "nothing restarts a stopped agent"
+    );
+    let history = p.state("self_healing_state.json").unwrap()["history"].clone();
+    assert!(
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["event"] == "operator"
+                && h["action"] == "stop"
+                && h["message"].as_str().unwrap().contains("(cli)")),
+        "{history}"
+    );
+    // start of an unknown agent and resume of a stopped one are refused with exit 1.
+    let (code, _, err) = ctl(&p, &["start", "nosuch"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("unknown agent"), "{err}");
+    let (code, _, err) = ctl(&p, &["resume", "worker"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("use start"), "{err}");
+
+    // start: a new process.
+    let (code, out, err) = ctl(&p, &["start", "worker"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(wait(Duration::from_secs(5), || running_pid(&p, "worker")
+        .is_some_and(|q| q != first)));
+    let second = running_pid(&p, "worker").unwrap();
+    let (code, _, err) = ctl(&p, &["start", "worker"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("already running"), "{err}");
+
+    // restart: graceful, a new pid, not counted in the hourly budget.
+    let (code, out, err) = ctl(&p, &["restart", "worker"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!alive(second));
+    assert!(wait(Duration::from_secs(5), || running_pid(&p, "worker")
+        .is_some_and(|q| q != second)));
+    assert_eq!(agent(&p, "worker")["restarts_last_hour"], 0);
+
+    // A stop outlives the supervisor: the next one leaves the agent stopped.
+    assert_eq!(ctl(&p, &["stop", "worker"]).0, 0);
+    assert!(sup.stop().success());
+    let again = Binary::start(&p, &[]);
+    assert!(wait(Duration::from_secs(15), || p
+        .path()
+        .join("state/control.sock")
+        .exists()));
+    std::thread::sleep(Duration::from_millis(500));
+    let w = agent(&p, "worker");
+    assert_eq!(w["status"], "stopped", "{w}");
+    assert_eq!(w["stopped_by"], "operator", "{w}");
+    assert!(w["pid"].is_null(), "{w}");
+    let (code, out, _) = ctl(&p, &["status"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("stopped by operator"), "{out}");
+    assert!(again.stop().success());
+}
+
+#[test]
+fn resume_clears_a_needs_attention_hold_and_starts_a_trial_now() {
+    let p = project();
+    let sup = Binary::start(&p, &[]);
+    assert!(wait(
+        Duration::from_secs(15),
+        || agent(&p, "report")["status"] == "needs_attention"
+    ));
+    // Still held an hour from now; the operator fixed the file and says so.
+    p.write("report.py", FIXED);
+    let (code, out, err) = ctl(&p, &["resume", "report"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("resumed"), "{out}");
+    assert!(wait(Duration::from_secs(5), || running_pid(&p, "report")
+        .is_some()));
+    assert!(wait(Duration::from_secs(5), || ctl(
+        &p,
+        &["logs", "report"]
+    )
+    .1
+    .contains("fixed and running")));
+    // Resuming a running agent is refused.
+    let (code, _, err) = ctl(&p, &["resume", "report"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("nothing to resume"), "{err}");
+    assert!(sup.stop().success());
+}
+
+#[test]
+fn without_a_running_supervisor_commands_exit_1_and_bad_usage_exits_2() {
+    let p = project();
+    let (code, _, err) = ctl(&p, &["restart", "worker"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no running supervisor"), "{err}");
+    assert_eq!(ctl(&p, &["logs"]).0, 2);
+    assert_eq!(ctl(&p, &["logs", "worker", "-n", "0"]).0, 2);
+    p.write("healing.toml", "[[agents]]\nname = 1\n");
+    assert_eq!(ctl(&p, &["stop", "worker"]).0, 2);
+}

@@ -1,0 +1,138 @@
+//! Reload on the real binary: unchanged agents keep their PID, changed ones restart, removed ones
+//! stop, new ones start; an invalid file changes nothing and names every problem; SIGHUP does the same
+//! as `reload`; `status` shows which configuration is in force.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::{Binary, Project, fast};
+use std::time::{Duration, Instant};
+
+const SLEEPER: &str = "import time\nprint('up', flush=True)\ntime.sleep(600)\n";
+
+fn agent(name: &str, env: &str) -> String {
+    format!(
+        "[[agents]]\nname = \"{name}\"\ncommand = [\"python3\", \"sleeper.py\"]\nenv = {{ VERSION = \"{env}\" }}\n"
+    )
+}
+
+fn ctl(p: &Project, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
+        .current_dir(p.path())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn wait(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if until() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    until()
+}
+
+fn pid(p: &Project, name: &str) -> Option<u64> {
+    let a = p.state("agent_status.json")?["agents"][name].clone();
+    (a["status"] == "running")
+        .then(|| a["pid"].as_u64())
+        .flatten()
+}
+
+fn alive(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+}
+
+#[test]
+fn reload_applies_only_the_difference_and_keeps_unchanged_agents_running() {
+    let p = Project::new();
+    p.write("sleeper.py", SLEEPER);
+    let first = fast(&format!(
+        "{}{}{}",
+        agent("keep", "1"),
+        agent("change", "1"),
+        agent("drop", "1")
+    ));
+    p.write("healing.toml", &first);
+    let sup = Binary::start(&p, &[]);
+    assert!(wait(Duration::from_secs(15), || ["keep", "change", "drop"]
+        .iter()
+        .all(|n| pid(&p, n).is_some())));
+    let (keep, change, drop) = (
+        pid(&p, "keep").unwrap(),
+        pid(&p, "change").unwrap(),
+        pid(&p, "drop").unwrap(),
+    );
+    let (_, before, _) = ctl(&p, &["status"]);
+    assert!(before.contains("config loaded"), "{before}");
+
+    let second = fast(&format!(
+        "{}{}{}",
+        agent("keep", "1"),
+        agent("change", "2"),
+        agent("added", "1")
+    ))
+    .replace("max_per_hour = 20", "max_per_hour = 7");
+    p.write("healing.toml", &second);
+    let (code, out, err) = ctl(&p, &["reload"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("started [added]")
+            && out.contains("stopped [drop]")
+            && out.contains("restarted [change]"),
+        "{out}"
+    );
+    assert!(wait(Duration::from_secs(10), || pid(&p, "change")
+        .is_some_and(|q| q != change)
+        && pid(&p, "added").is_some()));
+    assert!(wait(Duration::from_secs(10), || !alive(drop)));
+    assert_eq!(
+        pid(&p, "keep"),
+        Some(keep),
+        "an unchanged agent keeps its process"
+    );
+    assert!(alive(keep));
+    let status = p.state("agent_status.json").unwrap();
+    assert!(status["agents"].get("drop").is_none(), "{status}");
+    assert_eq!(status["summary"]["total"], 3);
+
+    // An invalid file: nothing changes, every problem is named with its key and line.
+    p.write(
+        "healing.toml",
+        &format!("{second}\n[self_healing_typo]\nx = 1\n[[agents]]\nname = \"bad\"\n"),
+    );
+    let hash = |p: &Project| p.state("self_healing_state.json").unwrap()["config"]["hash"].clone();
+    let hash_before = hash(&p);
+    let (code, _, err) = ctl(&p, &["reload"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("self_healing_typo") && err.contains("line"),
+        "{err}"
+    );
+    assert!(
+        err.contains("command"),
+        "the missing command of agent 'bad' is reported too: {err}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(pid(&p, "keep"), Some(keep));
+    assert_eq!(hash(&p), hash_before);
+
+    // SIGHUP does the same as `reload`.
+    p.write("healing.toml", &format!("{second}{}", agent("late", "1")));
+    std::process::Command::new("kill")
+        .args(["-HUP", &sup.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(wait(Duration::from_secs(10), || pid(&p, "late").is_some()));
+    assert_eq!(pid(&p, "keep"), Some(keep));
+    assert!(wait(Duration::from_secs(5), || hash(&p) != hash_before));
+    assert!(sup.stop().success());
+}

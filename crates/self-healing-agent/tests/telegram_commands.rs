@@ -1,0 +1,154 @@
+//! The Telegram loop against a local Telegram-shaped server on 127.0.0.1: commands from the configured
+//! chat and allowed users act through the control path and are answered; anything else is ignored; a
+//! hold notice carries buttons, and pressing Resume resumes the agent and edits the message.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::{Binary, Project, fast, wait_for};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const SLEEPER: &str = "import time\nprint('worker up', flush=True)\ntime.sleep(600)\n";
+const BROKEN: &str = "import time\nprint('starting', flush=True\ntime.sleep(300)\n";
+const FIXED: &str = "import time\nprint('fixed', flush=True)\ntime.sleep(300)\n";
+
+#[derive(Default)]
+struct Fake {
+    updates: Vec<Value>,
+    calls: Vec<(String, Value)>,
+}
+
+type Shared = Arc<Mutex<Fake>>;
+
+async fn fake_telegram() -> (String, Shared) {
+    use axum::extract::{Path, State};
+    let shared: Shared = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/{bot}/{method}",
+            axum::routing::post(
+                |State(s): State<Shared>,
+                 Path((bot, method)): Path<(String, String)>,
+                 axum::Json(body): axum::Json<Value>| async move {
+                    assert_eq!(bot, "bot123:secret-token");
+                    if method == "getUpdates" {
+                        let offset = body["offset"].as_i64().unwrap_or(0);
+                        let pending: Vec<Value> = s
+                            .lock()
+                            .unwrap()
+                            .updates
+                            .iter()
+                            .filter(|u| u["update_id"].as_i64().unwrap() >= offset)
+                            .cloned()
+                            .collect();
+                        if pending.is_empty() {
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        return axum::Json(json!({"ok": true, "result": pending}));
+                    }
+                    s.lock().unwrap().calls.push((method, body));
+                    axum::Json(json!({"ok": true, "result": true}))
+                },
+            ),
+        )
+        .with_state(shared.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, shared)
+}
+
+fn push(s: &Shared, update: Value) {
+    let mut f = s.lock().unwrap();
+    let id = f.updates.len() as i64 + 1;
+    let mut u = update;
+    u["update_id"] = json!(id);
+    f.updates.push(u);
+}
+
+fn message(chat: i64, user: i64, text: &str) -> Value {
+    json!({"message": {"message_id": 1, "chat": {"id": chat}, "from": {"id": user}, "text": text}})
+}
+
+fn sent(s: &Shared, method: &str, needle: &str) -> bool {
+    s.lock()
+        .unwrap()
+        .calls
+        .iter()
+        .any(|(m, b)| m == method && b.to_string().contains(needle))
+}
+
+fn agent(p: &Project, name: &str) -> Value {
+    p.state("agent_status.json")
+        .map(|s| s["agents"][name].clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn commands_and_buttons_from_the_chat_drive_the_supervisor() {
+    let (url, tg) = fake_telegram().await;
+    let p = Project::new();
+    p.write("worker.py", SLEEPER);
+    p.write("report.py", BROKEN);
+    let toml = fast(&format!(
+        "[alerts.telegram]\napi_base = \"{url}\"\ncommands = true\nallowed_user_ids = [42]\n\
+         [[agents]]\nname = \"worker\"\ncommand = [\"python3\", \"worker.py\"]\n\
+         [[agents]]\nname = \"report\"\ncommand = [\"python3\", \"report.py\"]\n"
+    ))
+    .replace(
+        "cooldown = \"1s\"",
+        "cooldown = \"1s\"\nreset_after = \"1h\"",
+    );
+    p.write("healing.toml", &toml);
+    let env = [
+        ("TELEGRAM_BOT_TOKEN", "123:secret-token"),
+        ("TELEGRAM_CHAT_ID", "100"),
+    ];
+    let sup = Binary::start(&p, &env);
+    let long = Duration::from_secs(20);
+
+    // The hold notice carries the buttons.
+    assert!(wait_for(long, || sent(&tg, "sendMessage", "resume:report")).await);
+    assert!(sent(&tg, "sendMessage", "mute:report") && sent(&tg, "sendMessage", "restart:report"));
+    assert!(wait_for(long, || agent(&p, "worker")["status"] == "running").await);
+
+    // Another chat, and a user not on the list: ignored.
+    push(&tg, message(999, 42, "/stop worker"));
+    push(&tg, message(100, 7, "/stop worker"));
+    push(&tg, message(100, 42, "/status"));
+    assert!(wait_for(long, || sent(&tg, "sendMessage", "worker: running")).await);
+    assert_eq!(agent(&p, "worker")["status"], "running");
+
+    push(&tg, message(100, 42, "/stop@MyBot worker"));
+    assert!(wait_for(long, || sent(&tg, "sendMessage", "✅ worker stopped")).await);
+    assert!(wait_for(long, || agent(&p, "worker")["stopped_by"] == "operator").await);
+
+    push(&tg, message(100, 42, "/logs report 5"));
+    assert!(wait_for(long, || sent(&tg, "sendMessage", "SyntaxError")).await);
+
+    // A button from someone else is refused; Resume from an allowed user resumes and edits.
+    p.write("report.py", FIXED);
+    let press = |id: &str, user: i64| {
+        json!({"callback_query": {"id": id, "from": {"id": user}, "data": "resume:report",
+            "message": {"message_id": 77, "chat": {"id": 100}}}})
+    };
+    push(&tg, press("cb-7", 7));
+    push(&tg, press("cb-42", 42));
+    assert!(wait_for(long, || sent(&tg, "answerCallbackQuery", "cb-42")).await);
+    assert!(sent(&tg, "answerCallbackQuery", "not allowed"));
+    assert!(wait_for(long, || sent(&tg, "editMessageText", "resumed")).await);
+    assert!(wait_for(long, || agent(&p, "report")["status"] == "running").await);
+    let history = || {
+        p.state("self_healing_state.json")
+            .map(|s| s["history"].to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        wait_for(long, || history().contains("(telegram)")).await,
+        "{}",
+        history()
+    );
+    assert!(sup.stop().success());
+}
