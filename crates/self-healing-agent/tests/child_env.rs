@@ -94,7 +94,8 @@ env = {{ ONLY = "this-one" }}
     let mut names: Vec<&str> = bare.keys().map(String::as_str).collect();
     // Python itself may add LC_CTYPE when coercing the C locale.
     names.retain(|n| *n != "LC_CTYPE");
-    let mut expected = vec!["ONLY", "PATH", "TZ"];
+    // Plus the supervisor's two markers: its own-process tag and Python's stack dump on a hang.
+    let mut expected = vec!["ONLY", "PATH", "PYTHONFAULTHANDLER", "SELF_HEALING_AGENT", "TZ"];
     if std::env::var_os("HOME").is_some() {
         expected.insert(1, "HOME");
     }
