@@ -214,7 +214,8 @@ async fn the_page_shows_a_crash_loop_a_hang_and_a_healthy_agent_in_a_real_browse
     harness
         .buttons_send_the_token(&chromium, profile.path())
         .await;
-    drop(sup);
+    // TERM, so the supervisor stops its agents (a kill would orphan their `sleep`s).
+    assert!(sup.stop().success(), "the supervisor stops cleanly");
 }
 
 /// The page framed by a harness page: a pass-through proxy on 127.0.0.1 makes the frame same-origin, so
