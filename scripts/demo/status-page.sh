@@ -11,7 +11,7 @@ command -v chromium >/dev/null || { echo "chromium is required (apt-get install 
 echo "building self-healing-agent (debug)…"
 cargo build -q -p self-healing-agent
 work=$(mktemp -d)
-trap 'kill "${sup:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "${sup:-0}" 2>/dev/null && wait "$sup" 2>/dev/null; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$work/healing.toml" <<TOML
 state_dir = "state"
@@ -90,7 +90,7 @@ json.dump(doc({"last_pass": {"started_at": at(0, 3), "duration_ms": 812, "health
       "latest_deploy": {"id": "dep-cu7a", "status": "live", "finished_at": at(6)}, "deploy_failing": False}}}}),
   open(f"{state}/render_recovery_state.json", "w"))
 PY
-(cd "$work" && NO_COLOR=1 "$OLDPWD/target/debug/self-healing-agent" >/dev/null 2>&1) &
+(cd "$work" && NO_COLOR=1 exec "$OLDPWD/target/debug/self-healing-agent" >/dev/null 2>&1) &
 sup=$!
 echo "supervisor on 127.0.0.1:$port; waiting for the crash loop to open the breaker…"
 sleep 10

@@ -4,9 +4,19 @@
 //! Their documents belong to those binaries, so this reads them forgivingly (free-form JSON, any field
 //! may be missing) and both views — the status page and `status` — show the same findings from here.
 
-use crate::documents::time_field;
+use crate::documents::{age, time_field};
 use serde_json::Value;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
+
+/// A prevention or recovery document older than this is stale: three missed passes at their default
+/// 5-minute interval.
+pub const STALE_AFTER: Duration = Duration::from_secs(15 * 60);
+
+/// How old the document is, when it is older than [`STALE_AFTER`].
+pub fn stale_for(doc: &Value, now: SystemTime) -> Option<Duration> {
+    let written = time_field(doc, "written_at")?;
+    Some(age(written, now)).filter(|a| *a > STALE_AFTER)
+}
 
 /// One measurement against its budget.
 #[derive(Debug, Clone, PartialEq)]

@@ -209,20 +209,46 @@ async fn the_page_shows_a_crash_loop_a_hang_and_a_healthy_agent_in_a_real_browse
     let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
     assert!(size > 10_000, "screenshot missing or blank: {size} bytes");
 
-    phone::fits_a_phone(&chromium, profile.path(), &addr).await;
-    drop(sup);
+    let harness = harness::Harness::start(&addr).await;
+    harness.fits_a_phone(&chromium, profile.path()).await;
+    harness
+        .buttons_send_the_token(&chromium, profile.path())
+        .await;
+    // TERM, so the supervisor stops its agents (a kill would orphan their `sleep`s).
+    assert!(sup.stop().success(), "the supervisor stops cleanly");
 }
 
-/// Headless Chromium will not make a window narrower than 500 px, so the phone check frames the page
-/// in a 390 px iframe. A pass-through proxy on 127.0.0.1 makes the frame same-origin, so the harness
-/// can read the framed page's own layout widths after it loaded.
-mod phone {
+/// The page framed by a harness page: a pass-through proxy on 127.0.0.1 makes the frame same-origin, so
+/// the harness can read the framed page's layout and drive its buttons. Headless Chromium will not make a
+/// window narrower than 500 px, so the phone check frames the page at 390 px. The proxy answers
+/// `POST /control/<verb>/<name>` itself, as the operator's control endpoint would, and records what came.
+mod harness {
     use super::{Path, block, browse, number};
     use axum::Router;
     use axum::extract::{Request, State};
-    use axum::http::header;
-    use axum::response::{Html, IntoResponse, Response};
-    use axum::routing::get;
+    use axum::http::{HeaderMap, header};
+    use axum::response::{Html, IntoResponse, Json, Response};
+    use axum::routing::{get, post};
+    use std::sync::{Arc, Mutex};
+
+    /// Clicks Restart for market_data with a token in the session, then copies the outcome line out.
+    const CONTROL: &str = r#"<!DOCTYPE html><html><body>
+<iframe id="f" src="/" style="width:1200px;height:800px;border:0"></iframe>
+<script>var f = document.getElementById("f");
+f.addEventListener("load", function () {
+  f.contentWindow.sessionStorage.setItem("self-healing-token", "the-operator-token");
+  f.contentDocument.querySelector('button[data-verb="restart"][data-agent="market_data"]').click();
+  var tries = 0, timer = setInterval(function () {
+    var text = f.contentDocument.getElementById("outcome").textContent;
+    if (text.indexOf("restart market_data:") === 0 || ++tries > 200) {
+      clearInterval(timer);
+      var out = document.createElement("div");
+      out.id = "control";
+      out.textContent = text;
+      document.body.appendChild(out);
+    }
+  }, 50);
+});</script></body></html>"#;
 
     const HARNESS: &str = r#"<!DOCTYPE html><html><body style="margin:0">
 <iframe id="f" src="/" style="width:390px;height:844px;border:0"></iframe>
@@ -235,8 +261,32 @@ mod phone {
   document.body.appendChild(out);
 });</script></body></html>"#;
 
-    async fn pass_through(State(upstream): State<String>, request: Request) -> Response {
-        let url = format!("{upstream}{}", request.uri());
+    /// Where the proxy forwards to, and the control requests it received.
+    #[derive(Clone)]
+    struct Ctx {
+        upstream: String,
+        controls: Arc<Mutex<Vec<String>>>,
+    }
+
+    async fn control(
+        State(ctx): State<Ctx>,
+        axum::extract::Path((verb, name)): axum::extract::Path<(String, String)>,
+        headers: HeaderMap,
+    ) -> Response {
+        let auth = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        ctx.controls
+            .lock()
+            .unwrap()
+            .push(format!("{verb} {name} {auth}"));
+        Json(serde_json::json!({"outcome": "done", "message": format!("{name} restarted (pid 4321)")}))
+            .into_response()
+    }
+
+    async fn pass_through(State(ctx): State<Ctx>, request: Request) -> Response {
+        let url = format!("{}{}", ctx.upstream, request.uri());
         let answer = reqwest::get(url).await.expect("supervisor answers");
         let kind = answer
             .headers()
@@ -248,41 +298,96 @@ mod phone {
         ([(header::CONTENT_TYPE, kind)], body).into_response()
     }
 
-    pub async fn fits_a_phone(chromium: &Path, profile: &Path, supervisor: &str) {
-        let app = Router::new()
-            .route("/harness", get(|| async { Html(HARNESS) }))
-            .fallback(pass_through)
-            .with_state(format!("http://{supervisor}"));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move { axum::serve(listener, app).await });
-        let url = format!("http://{addr}/harness");
-        let chromium = chromium.to_path_buf();
-        let profile = profile.to_path_buf();
-        let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("status-page-phone.png");
-        let (dom, _) = tokio::task::spawn_blocking(move || {
-            let dom = browse(&chromium, &profile, &["--dump-dom"], &url);
-            let flag = format!("--screenshot={}", shot.display());
-            let shot = browse(
-                &chromium,
-                &profile,
-                &[&flag, "--window-size=500,1400"],
-                &url,
+    pub struct Harness {
+        base: String,
+        controls: Arc<Mutex<Vec<String>>>,
+        server: tokio::task::JoinHandle<std::io::Result<()>>,
+    }
+
+    impl Drop for Harness {
+        fn drop(&mut self) {
+            self.server.abort();
+        }
+    }
+
+    impl Harness {
+        pub async fn start(supervisor: &str) -> Harness {
+            let controls = Arc::new(Mutex::new(Vec::new()));
+            let app = Router::new()
+                .route("/harness", get(|| async { Html(HARNESS) }))
+                .route("/control-harness", get(|| async { Html(CONTROL) }))
+                .route("/control/{verb}/{name}", post(control))
+                .fallback(pass_through)
+                .with_state(Ctx {
+                    upstream: format!("http://{supervisor}"),
+                    controls: controls.clone(),
+                });
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            let server = tokio::spawn(async move { axum::serve(listener, app).await });
+            Harness {
+                base,
+                controls,
+                server,
+            }
+        }
+
+        /// Restart is a POST to `/control/restart/market_data` with the session's bearer token, and the
+        /// endpoint's message is shown.
+        pub async fn buttons_send_the_token(&self, chromium: &Path, profile: &Path) {
+            let url = format!("{}/control-harness", self.base);
+            let (chromium, profile) = (chromium.to_path_buf(), profile.to_path_buf());
+            let dom = tokio::task::spawn_blocking(move || {
+                browse(
+                    &chromium,
+                    &profile,
+                    &["--virtual-time-budget=15000", "--dump-dom"],
+                    &url,
+                )
+            })
+            .await
+            .unwrap();
+            let got = self.controls.lock().unwrap().clone();
+            assert_eq!(
+                got,
+                ["restart market_data Bearer the-operator-token"],
+                "{dom}"
             );
-            (dom, shot)
-        })
-        .await
-        .unwrap();
-        server.abort();
-        let phone = block(&dom, "<div id=\"phone\"", ">");
-        let (scroll, client) = (
-            number(phone, "data-scroll-width"),
-            number(phone, "data-client-width"),
-        );
-        assert_eq!(client, 390, "{phone}");
-        assert!(
-            scroll <= client,
-            "the page scrolls sideways at phone width: {phone}"
-        );
+            let shown = block(&dom, "<div id=\"control\"", "</div>");
+            assert!(
+                shown.contains("restart market_data: market_data restarted (pid 4321)"),
+                "{shown}"
+            );
+        }
+
+        pub async fn fits_a_phone(&self, chromium: &Path, profile: &Path) {
+            let url = format!("{}/harness", self.base);
+            let chromium = chromium.to_path_buf();
+            let profile = profile.to_path_buf();
+            let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("status-page-phone.png");
+            let (dom, _) = tokio::task::spawn_blocking(move || {
+                let dom = browse(&chromium, &profile, &["--dump-dom"], &url);
+                let flag = format!("--screenshot={}", shot.display());
+                let shot = browse(
+                    &chromium,
+                    &profile,
+                    &[&flag, "--window-size=500,1400"],
+                    &url,
+                );
+                (dom, shot)
+            })
+            .await
+            .unwrap();
+            let phone = block(&dom, "<div id=\"phone\"", ">");
+            let (scroll, client) = (
+                number(phone, "data-scroll-width"),
+                number(phone, "data-client-width"),
+            );
+            assert_eq!(client, 390, "{phone}");
+            assert!(
+                scroll <= client,
+                "the page scrolls sideways at phone width: {phone}"
+            );
+        }
     }
 }

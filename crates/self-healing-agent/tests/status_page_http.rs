@@ -96,7 +96,7 @@ async fn hostile_text_is_shown_escaped_and_redacted_and_absent_binaries_are_not_
 }
 
 #[tokio::test]
-async fn a_stale_status_says_the_supervisor_is_not_running_and_promises_no_retry() {
+async fn stale_documents_are_marked_and_a_stopped_supervisor_promises_no_retry() {
     let dir = tempfile::tempdir().unwrap();
     let then = SystemTime::now() - Duration::from_secs(600);
     write(
@@ -105,7 +105,14 @@ async fn a_stale_status_says_the_supervisor_is_not_running_and_promises_no_retry
         json!({"written_at": rfc3339(then), "agents": {
             "worker": agent("backoff", "boom", SystemTime::now() + Duration::from_secs(90))}}),
     );
+    let old = SystemTime::now() - Duration::from_secs(7200);
+    write(
+        dir.path(),
+        "prevention_state.json",
+        json!({"written_at": rfc3339(old), "last_pass_at": rfc3339(old)}),
+    );
     let (_, _, _, page) = get(dir.path(), "/").await;
+    assert!(page.contains("stale: written 2h00m ago"), "{page}");
     assert!(
         page.contains("Supervisor not running; last seen 10m0"),
         "{page}"

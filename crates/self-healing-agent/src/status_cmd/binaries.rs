@@ -5,15 +5,11 @@ use super::format::{ago, cell, clip, human, row, table};
 
 /// Characters of a finding printed on its own line.
 const LINE: usize = 150;
-use crate::documents::{Doc, age, names, time_field};
+use crate::documents::{Doc, age, names};
 use crate::findings;
 use serde_json::Value;
 use std::io::Write;
-use std::time::{Duration, SystemTime};
-
-/// A prevention or recovery document older than this is marked stale: three missed passes at their
-/// default 5-minute interval.
-pub const OTHERS_STALE_AFTER: Duration = Duration::from_secs(15 * 60);
+use std::time::SystemTime;
 
 /// Both sections.
 pub fn print(
@@ -42,14 +38,11 @@ fn absent(binary: &str, name: &str, doc: &Doc, out: &mut dyn Write) -> anyhow::R
     Ok(())
 }
 
-/// "STALE (written 2h00m ago) — " when the document is older than [`OTHERS_STALE_AFTER`].
+/// "STALE (written 2h00m ago), " when the document is older than [`findings::STALE_AFTER`].
 fn staleness(doc: &Value, now: SystemTime) -> String {
-    match time_field(doc, "written_at") {
-        Some(at) if age(at, now) > OTHERS_STALE_AFTER => {
-            format!("STALE (written {} ago), ", human(age(at, now)))
-        }
-        _ => String::new(),
-    }
+    findings::stale_for(doc, now).map_or(String::new(), |a| {
+        format!("STALE (written {} ago), ", human(a))
+    })
 }
 
 fn prevention(doc: &Value, now: SystemTime, out: &mut dyn Write) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@ use super::render::{excerpt, missing, time_cell, time_tag};
 use super::{Instance, shown};
 use crate::documents::Doc;
 use crate::findings;
+use crate::status_cmd::format::human;
 use healing_core::alert::AlertRecord;
 use serde_json::Value;
 use std::fmt::Write;
@@ -23,8 +24,9 @@ pub fn prevention(out: &mut String, doc: &Doc, now: SystemTime) {
         let p = findings::prevention(doc);
         let _ = write!(
             out,
-            "<p class=\"muted\">Last pass {}</p>",
-            p.last_pass.map_or("–".into(), |t| time_tag(t, now))
+            "<p class=\"muted\">Last pass {}{}</p>",
+            p.last_pass.map_or("–".into(), |t| time_tag(t, now)),
+            stale(doc, now)
         );
         if p.readings.is_empty() {
             out.push_str("<p>No readings yet.</p>");
@@ -76,8 +78,9 @@ pub fn recovery(out: &mut String, doc: &Doc, now: SystemTime) {
         };
         let _ = write!(
             out,
-            "<p class=\"muted\">Last pass {} {verdict}</p>",
-            r.last_pass.map_or("–".into(), |t| time_tag(t, now))
+            "<p class=\"muted\">Last pass {} {verdict}{}</p>",
+            r.last_pass.map_or("–".into(), |t| time_tag(t, now)),
+            stale(doc, now)
         );
         if !r.services.is_empty() {
             out.push_str(
@@ -204,6 +207,16 @@ pub fn alerts(out: &mut String, alerts: &[AlertRecord], now: SystemTime) {
         );
     }
     out.push_str("</tbody></table></div></section>");
+}
+
+/// A badge for a document too old to believe.
+fn stale(doc: &Value, now: SystemTime) -> String {
+    findings::stale_for(doc, now).map_or(String::new(), |a| {
+        format!(
+            " <span class=\"state bad\" data-stale=\"true\">stale: written {} ago</span>",
+            human(a)
+        )
+    })
 }
 
 fn list(out: &mut String, title: &str, items: &[String], none: &str) {
