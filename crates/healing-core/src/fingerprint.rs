@@ -113,7 +113,8 @@ pub fn mask(message: &str) -> String {
         if out.len() >= MAX_MESSAGE {
             break;
         }
-        let (token, replacement) = next_token(rest, c);
+        let after_gap = out.is_empty() || out.ends_with([' ', '(', '=', ':', '<', '>']);
+        let (token, replacement) = next_token(rest, c, after_gap);
         match replacement {
             Some(r) => {
                 if !out.ends_with(r) {
@@ -141,8 +142,9 @@ fn cut(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-/// The next token of `rest` (starting with `c`) and what replaces it, if it is variable.
-fn next_token(rest: &str, c: char) -> (&str, Option<&'static str>) {
+/// The next token of `rest` (starting with `c`) and what replaces it, if it is variable. A path
+/// starts after a gap (`ERROR/MainProcess` is no path) and has a second component or an extension.
+fn next_token(rest: &str, c: char, after_gap: bool) -> (&str, Option<&'static str>) {
     if c == '\'' || c == '"' {
         if let Some(end) = rest[1..].find(c) {
             return (&rest[..end + 2], Some("<q>"));
@@ -156,7 +158,8 @@ fn next_token(rest: &str, c: char) -> (&str, Option<&'static str>) {
         .unwrap_or(rest.len())
         .max(c.len_utf8());
     let word = &rest[..word_end];
-    if (c == '/' && word.len() > 1) || looks_like_windows_path(word) {
+    let unix_path = c == '/' && after_gap && word.len() > 1 && (word[1..].contains('/') || word.contains('.'));
+    if unix_path || looks_like_windows_path(word) {
         return (word, Some("<path>"));
     }
     if is_uuid(word) {
@@ -245,6 +248,7 @@ mod tests {
             "id <id> and <uuid>"
         );
         assert_eq!(mask("commit deadbeef12 failed"), "commit <id> failed");
+        assert_eq!(mask("[ERROR/MainProcess] lost /tmp/x"), "[ERROR/MainProcess] lost <path>");
         assert_eq!(mask("worker17 lost card tok_1Nx3Fz"), "<id> lost card <id>");
         assert!(mask(&"x".repeat(10_000)).len() <= MAX_MESSAGE);
     }
