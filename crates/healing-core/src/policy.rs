@@ -355,9 +355,6 @@ fn shorten(text: &str) -> String {
 
 /// A module the agent ships itself: `<cwd>/name.py` or a `<cwd>/name/` package directory.
 fn is_first_party(module: &str, cwd: &Path) -> bool {
-    let valid = !module.is_empty()
-        && module
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
-    valid && (cwd.join(format!("{module}.py")).is_file() || cwd.join(module).is_dir())
+    crate::package_map::is_top_level_import(module)
+        && (cwd.join(format!("{module}.py")).is_file() || cwd.join(module).is_dir())
 }
