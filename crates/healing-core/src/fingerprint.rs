@@ -9,6 +9,7 @@
 //! string is the FNV-1a hash of those parts, which is stable across Rust versions and platforms (unlike
 //! `std`'s hasher, which may change).
 
+use crate::matcher::text::truncate as cut;
 use std::fmt::Write as _;
 
 /// In-app frames kept per traceback (the ones nearest the raise matter; the rest is the same entry
@@ -113,7 +114,8 @@ pub fn mask(message: &str) -> String {
         if out.len() >= MAX_MESSAGE {
             break;
         }
-        let (token, replacement) = next_token(rest, c);
+        let after_gap = out.is_empty() || out.ends_with([' ', '(', '=', ':', '<', '>']);
+        let (token, replacement) = next_token(rest, c, after_gap);
         match replacement {
             Some(r) => {
                 if !out.ends_with(r) {
@@ -129,20 +131,9 @@ pub fn mask(message: &str) -> String {
     out
 }
 
-/// At most `max` bytes of `text`, cut on a character boundary.
-fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
-/// The next token of `rest` (starting with `c`) and what replaces it, if it is variable.
-fn next_token(rest: &str, c: char) -> (&str, Option<&'static str>) {
+/// The next token of `rest` (starting with `c`) and what replaces it, if it is variable. A path
+/// starts after a gap (`ERROR/MainProcess` is no path) and has a second component or an extension.
+fn next_token(rest: &str, c: char, after_gap: bool) -> (&str, Option<&'static str>) {
     if c == '\'' || c == '"' {
         if let Some(end) = rest[1..].find(c) {
             return (&rest[..end + 2], Some("<q>"));
@@ -156,7 +147,9 @@ fn next_token(rest: &str, c: char) -> (&str, Option<&'static str>) {
         .unwrap_or(rest.len())
         .max(c.len_utf8());
     let word = &rest[..word_end];
-    if (c == '/' && word.len() > 1) || looks_like_windows_path(word) {
+    let unix_path =
+        c == '/' && after_gap && word.len() > 1 && (word[1..].contains('/') || word.contains('.'));
+    if unix_path || looks_like_windows_path(word) {
         return (word, Some("<path>"));
     }
     if is_uuid(word) {
@@ -245,6 +238,10 @@ mod tests {
             "id <id> and <uuid>"
         );
         assert_eq!(mask("commit deadbeef12 failed"), "commit <id> failed");
+        assert_eq!(
+            mask("[ERROR/MainProcess] lost /tmp/x"),
+            "[ERROR/MainProcess] lost <path>"
+        );
         assert_eq!(mask("worker17 lost card tok_1Nx3Fz"), "<id> lost card <id>");
         assert!(mask(&"x".repeat(10_000)).len() <= MAX_MESSAGE);
     }

@@ -21,7 +21,7 @@
 mod core;
 mod scan;
 mod segments;
-mod text;
+pub(crate) mod text;
 
 pub use scan::{ScanStats, scan_bytes, scan_reader};
 pub use segments::{scan_file, scan_file_segmented};

@@ -96,6 +96,14 @@ pub fn is_valid_distribution_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// A top-level import name (`yaml`, `_ssl`): an identifier, no dots. Only such a name can be checked
+/// with an interpreter, found under an agent's directory, or mapped to a distribution.
+pub fn is_top_level_import(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// The distribution proposed for an import name. `module` may be dotted (`google.cloud.storage`): the
 /// user's map is asked for the full name first (so namespace packages can be told apart), then the
 /// top-level name is looked up in the user's map and the built-in table; otherwise the top-level name

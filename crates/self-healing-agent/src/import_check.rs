@@ -42,12 +42,7 @@ pub async fn imports(
     module: &str,
     timeout: Duration,
 ) -> Option<bool> {
-    let valid = !module.is_empty()
-        && !module.starts_with(|c: char| c.is_ascii_digit())
-        && module
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !valid {
+    if !healing_core::package_map::is_top_level_import(module) {
         return None;
     }
     // The name travels as an argument, never as code.

@@ -16,20 +16,25 @@ fn scan(p: &Project, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-const LOG: &str = "Traceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nModuleNotFoundError: No module named 'yaml'\nINFO done\n";
-
-#[test]
-fn scan_without_any_config_uses_the_builtin_catalogue_and_refuses_every_fix() {
-    let p = Project::new();
-    p.write("agent.log", LOG);
-    let out = scan(&p, &["scan", "agent.log"]);
+/// A scan that must succeed: its stdout.
+fn scan_ok(p: &Project, args: &[&str]) -> String {
+    let out = scan(p, args);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const LOG: &str = "Traceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nModuleNotFoundError: No module named 'yaml'\nINFO done\n";
+
+#[test]
+fn scan_without_any_config_uses_the_builtin_catalogue_and_refuses_every_fix() {
+    let p = Project::new();
+    p.write("agent.log", LOG);
+    let stdout = scan_ok(&p, &["scan", "agent.log"]);
     let first: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
     assert_eq!(first["kind"], "module_not_found");
     assert!(first["refused"].is_string(), "{first}");
@@ -50,14 +55,7 @@ fn scan_summary_prints_a_table_a_person_reads() {
     let p = Project::new();
     p.write("a.log", LOG);
     p.write("b.log", LOG);
-    let out = scan(&p, &["scan", "--summary", "a.log", "b.log"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = scan_ok(&p, &["scan", "--summary", "a.log", "b.log"]);
     let rows: Vec<&str> = stdout.lines().collect();
     assert_eq!(rows.len(), 2, "{stdout}");
     assert!(rows[0].starts_with("FINGERPRINT"), "{stdout}");

@@ -167,7 +167,7 @@ pub(crate) const NEEDLES: &[&str] = &[
     "No such file or directory",
     "ermission denied",
     "already in use",
-    "ion in use",
+    "se: (",
     "Cannot allocate memory",
     "SSL",
     "o server",
@@ -183,9 +183,9 @@ pub(crate) const NEEDLES: &[&str] = &[
     "d by signal",
     "FATAL state",
     "App crashed",
-    "failed to boot",
-    "ImproperlyConfigured",
-    "validation error",
+    "o boot",
+    "lyConfigured",
+    "lidation error",
     "quota",
 ];
 

@@ -104,9 +104,6 @@ mod tests {
 
 /// A module the agent ships itself: `<cwd>/name.py` or a `<cwd>/name/` package directory.
 pub(crate) fn is_first_party(module: &str, cwd: &Path) -> bool {
-    let valid = !module.is_empty()
-        && module
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
-    valid && (cwd.join(format!("{module}.py")).is_file() || cwd.join(module).is_dir())
+    crate::package_map::is_top_level_import(module)
+        && (cwd.join(format!("{module}.py")).is_file() || cwd.join(module).is_dir())
 }

@@ -60,6 +60,14 @@ fn an_allowed_package_is_planned_as_an_install_with_its_pin() {
     let recs = records(&out);
     assert_eq!(recs[0]["action"], "install_package", "{recs:#?}");
     assert_eq!(recs[0]["target"], "PyYAML==6.0.1");
+    // Every record has a fingerprint; an install says what the supervisor would check first.
+    assert!(
+        recs.iter()
+            .all(|r| r["fingerprint"].as_str().is_some_and(|f| f.len() == 16)),
+        "{recs:#?}"
+    );
+    assert!(recs[0]["check"].as_str().unwrap().contains("import yaml"));
+    assert_eq!(recs[1].get("check"), None, "only installs are checked");
     assert_eq!(recs[0]["refused"], serde_json::Value::Null);
 }
 
@@ -112,28 +120,6 @@ fn a_clean_log_prints_nothing_and_succeeds() {
     let summary = run_scan(None, &[log], &mut out).unwrap();
     assert!(out.is_empty());
     assert_eq!((summary.files, summary.incidents, summary.lines), (1, 0, 2));
-}
-
-#[test]
-fn every_record_has_a_fingerprint_and_an_install_says_what_would_be_checked() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("requirements.txt"), "PyYAML==6.0.1\n").unwrap();
-    let loaded = load_from_str("", None, dir.path(), &|_| None).unwrap();
-    let log = write_log(dir.path(), "worker.log", LOG);
-    let mut out = Vec::new();
-    run_scan(Some(&loaded), &[log], &mut out).unwrap();
-    let recs = records(&out);
-    assert!(
-        recs.iter()
-            .all(|r| r["fingerprint"].as_str().is_some_and(|f| f.len() == 16)),
-        "{recs:#?}"
-    );
-    assert!(
-        recs[0]["check"].as_str().unwrap().contains("import yaml"),
-        "{:#?}",
-        recs[0]
-    );
-    assert_eq!(recs[1].get("check"), None, "only installs are checked");
 }
 
 const REPEATS: &[u8] = b"[2024-01-09 13:24:39 +0000] [1637] [CRITICAL] WORKER TIMEOUT (pid:7214)\n\
