@@ -167,3 +167,22 @@ fn prevention_and_recovery_are_set_for_separate_render_services() {
     );
     assert!(Path::new(&repo_root().join("agents/neolight_agent.py")).is_file());
 }
+
+#[test]
+fn the_build_fails_at_once_with_a_clear_message_when_python3_is_missing() {
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(repo_root().join("scripts/render-build.sh"))
+        .arg("self-healing-agent")
+        .env("PYTHON", "/nonexistent/python3")
+        .output()
+        .expect("render-build.sh runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent/python3 was not found, and the agents are Python programs"),
+        "{stderr}"
+    );
+    // Before the venv and the Rust build: nothing was made, and it took no time.
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("2/5"));
+}
