@@ -3,7 +3,7 @@
 use clap::Parser;
 use healing_core::config_load::{ConfigError, LoadedConfig};
 use self_healing_agent::cli::{Cli, Command};
-use self_healing_agent::control::{Request, Verb};
+use self_healing_agent::control::Request;
 use self_healing_agent::documents::Documents;
 use self_healing_agent::{scan, status_cmd};
 use std::process::ExitCode;
@@ -43,7 +43,7 @@ fn main() -> ExitCode {
             // The supervisor reports a broken file itself (alert, log) and keeps the old one.
             if let Some(Command::Reload) = cli.command {
                 let dir = self_healing_agent::control_socket::fallback_state_dir(&cli.config);
-                return send_control(&dir, DEFAULT_CONTROL_TIMEOUT, &reload_request());
+                return send_control(&dir, DEFAULT_CONTROL_TIMEOUT, &Request::reload());
             }
             return code;
         }
@@ -82,15 +82,6 @@ fn main() -> ExitCode {
 
 /// How long a command waits for its answer beyond the grace period (a stop waits for the process).
 const DEFAULT_CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
-
-fn reload_request() -> Request {
-    Request {
-        verb: Verb::Reload,
-        name: None,
-        lines: None,
-        follow: false,
-    }
-}
 
 /// Sends one control command to the supervisor that owns this state and prints its answer.
 fn control(loaded: &LoadedConfig, instance: Option<&str>, req: &Request) -> ExitCode {

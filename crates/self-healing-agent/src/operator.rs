@@ -117,7 +117,6 @@ impl Supervisor {
 
     /// `stop`: TERM the group (grace, KILL) and keep it stopped.
     fn operator_stop(&mut self, id: AgentId) -> Answer {
-        let grace = self.config.self_healing.grace_period;
         let name = self.agents[id].cfg.name.clone();
         self.healer.operator_reset(&name);
         let agent = &mut self.agents[id];
@@ -125,8 +124,7 @@ impl Supervisor {
         agent.wake = None;
         match agent.pid {
             Some(pid) => {
-                agent.kill_reason = Some("stopped by operator".into());
-                tokio::spawn(crate::shutdown::terminate_group(pid, grace));
+                self.end_process(id, pid, "stopped by operator");
                 Answer::Park(Verb::Stop)
             }
             None => {
@@ -151,14 +149,12 @@ impl Supervisor {
             )));
         }
         self.healer.operator_reset(&name);
-        let grace = self.config.self_healing.grace_period;
         let agent = &mut self.agents[id];
         agent.operator_stopped = false;
         agent.wake = None;
         match agent.pid {
             Some(pid) => {
-                agent.kill_reason = Some("restarted by operator".into());
-                tokio::spawn(crate::shutdown::terminate_group(pid, grace));
+                self.end_process(id, pid, "restarted by operator");
                 Answer::Park(Verb::Restart)
             }
             None => Answer::Now(self.operator_spawn(id, "restarted")),
@@ -262,6 +258,14 @@ impl Supervisor {
             })
             .collect();
         lines.join("\n")
+    }
+
+    /// Ends the agent's process gracefully (TERM to the group, grace, KILL) for `reason`; its exit is
+    /// then finished by [`Supervisor::after_operator_exit`].
+    pub(crate) fn end_process(&mut self, id: AgentId, pid: u32, reason: &str) {
+        self.agents[id].kill_reason = Some(reason.to_string());
+        let grace = self.config.self_healing.grace_period;
+        tokio::spawn(crate::shutdown::terminate_group(pid, grace));
     }
 
     /// Spawns outside the healer (not a restart decision, not counted in the budget).

@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, fast};
-use std::time::{Duration, Instant};
+use common::{Binary, Project, ctl, fast, wait};
+use std::time::Duration;
 
 const WORKER: &str = "import os, time\ni = 0\nwhile True:\n    print('tick', i, 'key', os.environ['API_KEY'], flush=True)\n    i += 1\n    time.sleep(0.1)\n";
 const BROKEN: &str = "import time\nprint('starting', flush=True\ntime.sleep(300)\n";
@@ -19,31 +19,6 @@ fn config() -> String {
          [[agents]]\nname = \"report\"\ncommand = [\"python3\", \"report.py\"]\n",
     )
     .replace("cooldown = \"1s\"", "cooldown = \"1s\"\nreset_after = \"1h\"")
-}
-
-/// Runs `self-healing-agent ARGS` in the project: (exit code, stdout, stderr).
-fn ctl(p: &Project, args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
-        .current_dir(p.path())
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn wait(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if until() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    until()
 }
 
 fn agent(p: &Project, name: &str) -> serde_json::Value {
