@@ -295,3 +295,26 @@ fn agents_failing_on_one_dependency_share_a_breaker_and_count_once_per_round() {
         vec!["a", "b", "c"]
     );
 }
+
+#[test]
+fn resume_clears_a_dependency_breaker_the_budget_and_the_backoff() {
+    let clock = ManualClock::at_epoch_2026();
+    let mut h = Healer::new(cfg(), Persisted::default());
+    let cause = refused(5432);
+    let key = breaker_key("a", &cause);
+    assert!(key.starts_with("dependency:"), "{key}");
+    crash_loop(&mut h, &clock, &cause, 6);
+    assert!(matches!(
+        h.on_exit("a", &cause, false, clock.now()),
+        Decision::Hold { .. }
+    ));
+    assert_ne!(h.breaker_state(&key, clock.now()), BreakerState::Closed);
+    h.resume("a", &key);
+    assert_eq!(h.breaker_state(&key, clock.now()), BreakerState::Closed);
+    assert_eq!(h.restarts_last_hour("a", clock.now()), 0);
+    // The next failure starts the curve over: attempt 1, not a hold.
+    assert!(matches!(
+        h.on_exit("a", &cause, false, clock.now()),
+        Decision::Restart { attempt: 1, .. }
+    ));
+}

@@ -190,3 +190,36 @@ fn without_a_running_supervisor_commands_exit_1_and_bad_usage_exits_2() {
     p.write("healing.toml", "[[agents]]\nname = 1\n");
     assert_eq!(ctl(&p, &["stop", "worker"]).0, 2);
 }
+
+#[test]
+fn logs_follow_prints_new_lines_as_they_are_written() {
+    use std::io::BufRead;
+    let p = project();
+    let sup = Binary::start(&p, &[]);
+    assert!(wait(Duration::from_secs(15), || running_pid(&p, "worker")
+        .is_some()));
+    let mut follow = std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
+        .current_dir(p.path())
+        .args(["logs", "worker", "-n", "1", "-f"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = follow.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // The worker prints a tick every 100 ms: -f keeps delivering them, in order.
+    let ticks: Vec<u64> = (0..5)
+        .map(|_| rx.recv_timeout(Duration::from_secs(10)).unwrap())
+        .map(|l| l.split_whitespace().nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert!(ticks.windows(2).all(|w| w[1] == w[0] + 1), "{ticks:?}");
+    follow.kill().unwrap();
+    follow.wait().unwrap();
+    assert!(sup.stop().success());
+}
