@@ -117,21 +117,12 @@ impl Supervisor {
 
     /// `stop`: TERM the group (grace, KILL) and keep it stopped.
     fn operator_stop(&mut self, id: AgentId) -> Answer {
-        let name = self.agents[id].cfg.name.clone();
-        self.healer.operator_reset(&name);
-        let agent = &mut self.agents[id];
-        agent.operator_stopped = true;
-        agent.wake = None;
-        match agent.pid {
-            Some(pid) => {
-                self.end_process(id, pid, "stopped by operator");
-                Answer::Park(Verb::Stop)
-            }
-            None => {
-                agent.go(Transition::Halt);
-                Answer::Now(Reply::done(format!("{name} stopped (it was not running)")))
-            }
+        if self.operator_end(id, true, "stopped by operator") {
+            return Answer::Park(Verb::Stop);
         }
+        self.agents[id].go(Transition::Halt);
+        let name = &self.agents[id].cfg.name;
+        Answer::Now(Reply::done(format!("{name} stopped (it was not running)")))
     }
 
     /// `restart`: graceful restart now, outside the hourly budget, backoff from the start.
@@ -148,16 +139,26 @@ impl Supervisor {
                 "{name} is starting (a fix is running)"
             )));
         }
+        if self.operator_end(id, false, "restarted by operator") {
+            return Answer::Park(Verb::Restart);
+        }
+        Answer::Now(self.operator_spawn(id, "restarted"))
+    }
+
+    /// What `stop` and `restart` share: timers cleared, backoff from the start, `keep_stopped`
+    /// recorded, and the process (if any) ended gracefully. True when there was one to end.
+    fn operator_end(&mut self, id: AgentId, keep_stopped: bool, reason: &str) -> bool {
+        let name = self.agents[id].cfg.name.clone();
         self.healer.operator_reset(&name);
         let agent = &mut self.agents[id];
-        agent.operator_stopped = false;
+        agent.operator_stopped = keep_stopped;
         agent.wake = None;
         match agent.pid {
             Some(pid) => {
-                self.end_process(id, pid, "restarted by operator");
-                Answer::Park(Verb::Restart)
+                self.end_process(id, pid, reason);
+                true
             }
-            None => Answer::Now(self.operator_spawn(id, "restarted")),
+            None => false,
         }
     }
 
