@@ -124,6 +124,16 @@ pub struct Request {
 }
 
 impl Request {
+    /// `reload`.
+    pub fn reload() -> Self {
+        Self {
+            verb: Verb::Reload,
+            name: None,
+            lines: None,
+            follow: false,
+        }
+    }
+
     /// A request naming an agent (or a proposal id).
     pub fn named(verb: Verb, name: String) -> Self {
         Self {

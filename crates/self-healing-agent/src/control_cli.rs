@@ -3,22 +3,13 @@
 //! the state lives there, else the state directory's socket — prints its answer and returns the exit
 //! status (0 done, 1 refused / unknown / nobody answering, 2 bad usage).
 
-use crate::control::{Request, Verb};
+use crate::control::Request;
 use healing_core::config_load::{ConfigArgs, LoadedConfig};
 use std::process::ExitCode;
 use std::time::Duration;
 
 /// How long a command waits for its answer beyond the grace period (a stop waits for the process).
 const DEFAULT_CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
-
-fn reload_request() -> Request {
-    Request {
-        verb: Verb::Reload,
-        name: None,
-        lines: None,
-        follow: false,
-    }
-}
 
 /// Sends one control command to the supervisor that owns this state and prints its answer.
 pub fn send(loaded: &LoadedConfig, instance: Option<&str>, req: &Request) -> ExitCode {
@@ -55,5 +46,5 @@ fn send_socket(state_dir: &std::path::Path, timeout: Duration, req: &Request) ->
 /// command line or the environment names reports the problems itself.
 pub fn reload_unloadable(args: &ConfigArgs) -> ExitCode {
     let dir = crate::control_socket::fallback_state_dir(args);
-    send_socket(&dir, DEFAULT_CONTROL_TIMEOUT, &reload_request())
+    send_socket(&dir, DEFAULT_CONTROL_TIMEOUT, &Request::reload())
 }

@@ -318,3 +318,26 @@ fn breakers_for_endless_distinct_dependencies_stay_bounded() {
         h.persisted().breakers.len()
     );
 }
+
+#[test]
+fn resume_clears_a_dependency_breaker_the_budget_and_the_backoff() {
+    let clock = ManualClock::at_epoch_2026();
+    let mut h = Healer::new(cfg(), Persisted::default());
+    let cause = refused(5432);
+    let key = breaker_key("a", &cause);
+    assert!(key.starts_with("dependency:"), "{key}");
+    crash_loop(&mut h, &clock, &cause, 6);
+    assert!(matches!(
+        h.on_exit("a", &cause, false, clock.now()),
+        Decision::Hold { .. }
+    ));
+    assert_ne!(h.breaker_state(&key, clock.now()), BreakerState::Closed);
+    h.resume("a", &key);
+    assert_eq!(h.breaker_state(&key, clock.now()), BreakerState::Closed);
+    assert_eq!(h.restarts_last_hour("a", clock.now()), 0);
+    // The next failure starts the curve over: attempt 1, not a hold.
+    assert!(matches!(
+        h.on_exit("a", &cause, false, clock.now()),
+        Decision::Restart { attempt: 1, .. }
+    ));
+}

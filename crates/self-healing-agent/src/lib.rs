@@ -22,6 +22,7 @@ pub mod control;
 pub mod control_cli;
 pub mod control_kv;
 pub mod control_socket;
+pub mod control_transports;
 pub mod correlation;
 pub mod documents;
 pub mod event;
@@ -210,24 +211,7 @@ pub async fn run_with_clock(
         listener.map(|l| start_http(l, &config, &store, &clock, &sup.alerts, control_routes, &http_stop));
 
     let control_stop = CancellationToken::new();
-    let control_task = start_control(&sup, &state_dir, &control_stop);
-    let kv_control = config.state_url.as_deref().and_then(|url| {
-        control_kv::serve(
-            url,
-            healing_core::state::namespace(),
-            healing_core::state::instance_id(),
-            sup.tx.clone(),
-            Arc::new(log_tail::secrets_of(&config)),
-            control_stop.clone(),
-        )
-    });
-    sup.hold_notices = telegram_bot::start(
-        &config.alerts.telegram,
-        sup.tx.clone(),
-        Arc::new(log_tail::secrets_of(&config)),
-        control_stop.clone(),
-    );
-    reload_on_sighup(&sup, &control_stop);
+    let transports = control_transports::start(&mut sup, &state_dir, &control_stop);
 
     sup.run(&mut rx, service.token()).await;
     sup.stop_all(&mut rx).await;
@@ -251,12 +235,7 @@ pub async fn run_with_clock(
     let _ = tokio::time::timeout(healing_core::service::ALERT_FLUSH, alerts.flush()).await;
     alert_stop.cancel();
     control_stop.cancel();
-    if let Some(task) = kv_control {
-        task.abort();
-    }
-    if let Some(task) = control_task {
-        let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
-    }
+    transports.finish().await;
     http_stop.cancel();
     if let Some(task) = http_task {
         let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
@@ -339,53 +318,6 @@ fn start_forwarding(config: &healing_core::config::Config) -> Option<forward::Fo
             None
         }
     }
-}
-
-/// Serves the control socket in the state directory. Without it the supervisor still runs: commands
-/// then fail with "no running supervisor answers", which names the socket.
-fn start_control(
-    sup: &Supervisor,
-    state_dir: &std::path::Path,
-    stop: &CancellationToken,
-) -> Option<tokio::task::JoinHandle<()>> {
-    let secrets = Arc::new(log_tail::secrets_of(&sup.config));
-    let path = control_socket::socket_path(state_dir);
-    match control_socket::serve(path.clone(), sup.tx.clone(), secrets, stop.clone()) {
-        Ok(task) => Some(task),
-        Err(e) => {
-            tracing::warn!(socket = %path.display(), error = %e, "cannot serve the control socket");
-            None
-        }
-    }
-}
-
-/// SIGHUP reloads the configuration, like `self-healing-agent reload`.
-fn reload_on_sighup(sup: &Supervisor, stop: &CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hup = match signal(SignalKind::hangup()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot listen for SIGHUP: reload only via the control socket");
-            return;
-        }
-    };
-    let (events, stop) = (sup.tx.clone(), stop.clone());
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = stop.cancelled() => return,
-                got = hup.recv() => if got.is_none() { return },
-            }
-            tracing::info!("SIGHUP received: reloading the configuration");
-            let req = control::Request {
-                verb: control::Verb::Reload,
-                name: None,
-                lines: None,
-                follow: false,
-            };
-            control::submit(&events, req, control::Source::Signal).await;
-        }
-    });
 }
 
 /// Spawns every agent that an earlier run's breaker or budget does not hold. After a crash of the

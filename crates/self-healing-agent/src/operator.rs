@@ -117,23 +117,12 @@ impl Supervisor {
 
     /// `stop`: TERM the group (grace, KILL) and keep it stopped.
     fn operator_stop(&mut self, id: AgentId) -> Answer {
-        let grace = self.config.self_healing.grace_period;
-        let name = self.agents[id].cfg.name.clone();
-        self.healer.operator_reset(&name);
-        let agent = &mut self.agents[id];
-        agent.operator_stopped = true;
-        agent.wake = None;
-        match agent.pid {
-            Some(pid) => {
-                agent.kill_reason = Some("stopped by operator".into());
-                tokio::spawn(crate::shutdown::terminate_group(pid, grace));
-                Answer::Park(Verb::Stop)
-            }
-            None => {
-                agent.go(Transition::Halt);
-                Answer::Now(Reply::done(format!("{name} stopped (it was not running)")))
-            }
+        if self.operator_end(id, true, "stopped by operator") {
+            return Answer::Park(Verb::Stop);
         }
+        self.agents[id].go(Transition::Halt);
+        let name = &self.agents[id].cfg.name;
+        Answer::Now(Reply::done(format!("{name} stopped (it was not running)")))
     }
 
     /// `restart`: graceful restart now, outside the hourly budget, backoff from the start.
@@ -150,18 +139,26 @@ impl Supervisor {
                 "{name} is starting (a fix is running)"
             )));
         }
+        if self.operator_end(id, false, "restarted by operator") {
+            return Answer::Park(Verb::Restart);
+        }
+        Answer::Now(self.operator_spawn(id, "restarted"))
+    }
+
+    /// What `stop` and `restart` share: timers cleared, backoff from the start, `keep_stopped`
+    /// recorded, and the process (if any) ended gracefully. True when there was one to end.
+    fn operator_end(&mut self, id: AgentId, keep_stopped: bool, reason: &str) -> bool {
+        let name = self.agents[id].cfg.name.clone();
         self.healer.operator_reset(&name);
-        let grace = self.config.self_healing.grace_period;
         let agent = &mut self.agents[id];
-        agent.operator_stopped = false;
+        agent.operator_stopped = keep_stopped;
         agent.wake = None;
         match agent.pid {
             Some(pid) => {
-                agent.kill_reason = Some("restarted by operator".into());
-                tokio::spawn(crate::shutdown::terminate_group(pid, grace));
-                Answer::Park(Verb::Restart)
+                self.end_process(id, pid, reason);
+                true
             }
-            None => Answer::Now(self.operator_spawn(id, "restarted")),
+            None => false,
         }
     }
 
@@ -262,6 +259,14 @@ impl Supervisor {
             })
             .collect();
         lines.join("\n")
+    }
+
+    /// Ends the agent's process gracefully (TERM to the group, grace, KILL) for `reason`; its exit is
+    /// then finished by [`Supervisor::after_operator_exit`].
+    pub(crate) fn end_process(&mut self, id: AgentId, pid: u32, reason: &str) {
+        self.agents[id].kill_reason = Some(reason.to_string());
+        let grace = self.config.self_healing.grace_period;
+        tokio::spawn(crate::shutdown::terminate_group(pid, grace));
     }
 
     /// Spawns outside the healer (not a restart decision, not counted in the budget).

@@ -112,14 +112,7 @@ impl Supervisor {
                     source = source.as_str(),
                     "reload refused, still running on the previous configuration:\n{problems}"
                 );
-                self.record(
-                    crate::SOURCE,
-                    "reload",
-                    None,
-                    Some("reload".into()),
-                    None,
-                    &format!("refused ({}): {problems}", source.as_str()),
-                );
+                self.record_reload(&format!("refused ({}): {problems}", source.as_str()));
                 self.alerts.send(Alert {
                     key: "config:reload".into(),
                     severity: Severity::High,
@@ -149,16 +142,20 @@ impl Supervisor {
             msg.push_str("; self_healing.listen takes effect at the next start");
         }
         tracing::info!(source = source.as_str(), "{msg}");
+        self.record_reload(&format!("{msg} ({})", source.as_str()));
+        self.dirty = true;
+        Reply::done(msg)
+    }
+
+    fn record_reload(&mut self, msg: &str) {
         self.record(
             crate::SOURCE,
             "reload",
             None,
             Some("reload".into()),
             None,
-            &format!("{msg} ({})", source.as_str()),
+            msg,
         );
-        self.dirty = true;
-        Reply::done(msg)
     }
 
     fn apply_config(
@@ -228,8 +225,7 @@ impl Supervisor {
                     self.agents[id].cfg = cfg;
                     // A held or operator-stopped agent picks up the new definition when it next starts.
                     if let Some(pid) = self.agents[id].pid {
-                        self.agents[id].kill_reason = Some("definition changed by reload".into());
-                        self.park_exit(id, Verb::Restart, pid);
+                        self.park_exit(id, Verb::Restart, pid, "definition changed by reload");
                     }
                     changes.restarted.push(name);
                 }
@@ -252,19 +248,15 @@ impl Supervisor {
         agent.removed = true;
         agent.wake = None;
         match agent.pid {
-            Some(pid) => {
-                agent.kill_reason = Some("removed from the configuration".into());
-                self.park_exit(id, Verb::Stop, pid);
-            }
+            Some(pid) => self.park_exit(id, Verb::Stop, pid, "removed from the configuration"),
             None => agent.go(Transition::Halt),
         }
     }
 
     /// Ends the agent's process gracefully and finishes `verb` when it is gone.
-    fn park_exit(&mut self, id: usize, verb: Verb, pid: u32) {
-        let grace = self.config.self_healing.grace_period;
+    fn park_exit(&mut self, id: usize, verb: Verb, pid: u32, reason: &str) {
         crate::operator::park(&mut self.agents[id], verb, None);
-        tokio::spawn(crate::shutdown::terminate_group(pid, grace));
+        self.end_process(id, pid, reason);
     }
 }
 

@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, fast};
-use std::time::{Duration, Instant};
+use common::{Binary, Project, ctl, fast, wait};
+use std::time::Duration;
 
 const WORKER: &str = "import os, time\ni = 0\nwhile True:\n    print('tick', i, 'key', os.environ['API_KEY'], flush=True)\n    i += 1\n    time.sleep(0.1)\n";
 const BROKEN: &str = "import time\nprint('starting', flush=True\ntime.sleep(300)\n";
@@ -19,31 +19,6 @@ fn config() -> String {
          [[agents]]\nname = \"report\"\ncommand = [\"python3\", \"report.py\"]\n",
     )
     .replace("cooldown = \"1s\"", "cooldown = \"1s\"\nreset_after = \"1h\"")
-}
-
-/// Runs `self-healing-agent ARGS` in the project: (exit code, stdout, stderr).
-fn ctl(p: &Project, args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
-        .current_dir(p.path())
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn wait(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if until() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    until()
 }
 
 fn agent(p: &Project, name: &str) -> serde_json::Value {
@@ -214,4 +189,37 @@ fn without_a_running_supervisor_commands_exit_1_and_bad_usage_exits_2() {
     assert_eq!(ctl(&p, &["logs", "worker", "-n", "0"]).0, 2);
     p.write("healing.toml", "[[agents]]\nname = 1\n");
     assert_eq!(ctl(&p, &["stop", "worker"]).0, 2);
+}
+
+#[test]
+fn logs_follow_prints_new_lines_as_they_are_written() {
+    use std::io::BufRead;
+    let p = project();
+    let sup = Binary::start(&p, &[]);
+    assert!(wait(Duration::from_secs(15), || running_pid(&p, "worker")
+        .is_some()));
+    let mut follow = std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
+        .current_dir(p.path())
+        .args(["logs", "worker", "-n", "1", "-f"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = follow.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // The worker prints a tick every 100 ms: -f keeps delivering them, in order.
+    let ticks: Vec<u64> = (0..5)
+        .map(|_| rx.recv_timeout(Duration::from_secs(10)).unwrap())
+        .map(|l| l.split_whitespace().nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert!(ticks.windows(2).all(|w| w[1] == w[0] + 1), "{ticks:?}");
+    follow.kill().unwrap();
+    follow.wait().unwrap();
+    assert!(sup.stop().success());
 }

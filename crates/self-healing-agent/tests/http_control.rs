@@ -50,24 +50,24 @@ fn status(p: &Project) -> serde_json::Value {
         .unwrap_or_default()
 }
 
-#[tokio::test]
-async fn without_a_configured_token_control_is_forbidden() {
+/// The binary serving a running worker and the HTTP port.
+async fn started(env: &[(&str, &str)]) -> (u16, Project, Binary) {
     let port = free_port();
     let p = project(port);
-    let sup = Binary::start(&p, &[]);
+    let sup = Binary::start(&p, env);
     assert!(
         wait_for(Duration::from_secs(15), || status(&p)["status"]
             == "running")
         .await
     );
-    assert!(
-        wait_for(Duration::from_secs(5), || std::net::TcpStream::connect((
-            "127.0.0.1",
-            port
-        ))
-        .is_ok())
-        .await
-    );
+    let listening = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    assert!(wait_for(Duration::from_secs(5), listening).await);
+    (port, p, sup)
+}
+
+#[tokio::test]
+async fn without_a_configured_token_control_is_forbidden() {
+    let (port, p, sup) = started(&[]).await;
     let (code, body) = post(port, "/control/stop/worker", Some(TOKEN)).await;
     assert_eq!(code, 403, "{body}");
     assert_eq!(status(&p)["status"], "running");
@@ -76,22 +76,7 @@ async fn without_a_configured_token_control_is_forbidden() {
 
 #[tokio::test]
 async fn with_the_token_commands_work_and_a_wrong_token_is_rejected() {
-    let port = free_port();
-    let p = project(port);
-    let sup = Binary::start(&p, &[("HEALING_HTTP_TOKEN", TOKEN)]);
-    assert!(
-        wait_for(Duration::from_secs(15), || status(&p)["status"]
-            == "running")
-        .await
-    );
-    assert!(
-        wait_for(Duration::from_secs(5), || std::net::TcpStream::connect((
-            "127.0.0.1",
-            port
-        ))
-        .is_ok())
-        .await
-    );
+    let (port, p, sup) = started(&[("HEALING_HTTP_TOKEN", TOKEN)]).await;
     assert_eq!(post(port, "/control/stop/worker", None).await.0, 401);
     assert_eq!(
         post(port, "/control/stop/worker", Some("wrong")).await.0,

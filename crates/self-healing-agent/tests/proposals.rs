@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, fast};
-use std::time::{Duration, Instant};
+use common::{Binary, Project, ctl, fast, wait};
+use std::time::Duration;
 
 const WRITER: &str = "import time\nopen('data/reports/out.txt', 'a').write('ok\\n')\nprint('wrote', flush=True)\ntime.sleep(300)\n";
 
@@ -21,30 +21,6 @@ fn project(ttl: &str) -> Project {
         .replace("cooldown = \"1s\"", "cooldown = \"1s\"\nreset_after = \"1h\""),
     );
     p
-}
-
-fn ctl(p: &Project, args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
-        .current_dir(p.path())
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn wait(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if until() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    until()
 }
 
 fn proposals(p: &Project) -> serde_json::Value {

@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, fast};
-use std::time::{Duration, Instant};
+use common::{Binary, Project, ctl, fast, wait};
+use std::time::Duration;
 
 const SLEEPER: &str = "import time\nprint('up', flush=True)\ntime.sleep(600)\n";
 
@@ -14,30 +14,6 @@ fn agent(name: &str, env: &str) -> String {
     format!(
         "[[agents]]\nname = \"{name}\"\ncommand = [\"python3\", \"sleeper.py\"]\nenv = {{ VERSION = \"{env}\" }}\n"
     )
-}
-
-fn ctl(p: &Project, args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
-        .current_dir(p.path())
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn wait(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if until() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    until()
 }
 
 fn pid(p: &Project, name: &str) -> Option<u64> {

@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, fast};
-use std::time::{Duration, Instant};
+use common::{Binary, Project, ctl, fast, wait};
+use std::time::Duration;
 
 /// Becomes ready after 1 s (first heartbeat), then touches the heartbeat every 100 ms.
 const DB: &str = r#"import os, signal, sys, time
@@ -39,27 +39,6 @@ fn config() -> String {
     )
 }
 
-fn ctl(p: &Project, args: &[&str]) -> i32 {
-    std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
-        .current_dir(p.path())
-        .args(args)
-        .status()
-        .unwrap()
-        .code()
-        .unwrap_or(-1)
-}
-
-fn wait(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if until() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    until()
-}
-
 fn agent(p: &Project, name: &str) -> serde_json::Value {
     p.state("agent_status.json")
         .map(|s| s["agents"][name].clone())
@@ -81,7 +60,7 @@ fn dependants_start_after_their_dependency_is_ready_wait_while_it_is_down_and_st
     );
 
     // The dependency goes down: the dependant's exit is not a failure, it waits.
-    assert_eq!(ctl(&p, &["stop", "db"]), 0);
+    assert_eq!(ctl(&p, &["stop", "db"]).0, 0);
     assert!(wait(
         Duration::from_secs(10),
         || agent(&p, "app")["waiting_for"] == serde_json::json!(["db"])
@@ -92,7 +71,7 @@ fn dependants_start_after_their_dependency_is_ready_wait_while_it_is_down_and_st
     assert!(app["last_incident"].is_null(), "not a failure: {app}");
 
     // Back up: the dependant starts again by itself once the dependency is ready.
-    assert_eq!(ctl(&p, &["start", "db"]), 0);
+    assert_eq!(ctl(&p, &["start", "db"]).0, 0);
     assert!(wait(Duration::from_secs(10), || agent(&p, "app")["status"]
         == "running"));
     assert_eq!(agent(&p, "app")["restarts_last_hour"], 0);

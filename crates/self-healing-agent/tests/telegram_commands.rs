@@ -152,3 +152,40 @@ async fn commands_and_buttons_from_the_chat_drive_the_supervisor() {
     );
     assert!(sup.stop().success());
 }
+
+#[tokio::test]
+async fn a_proposed_fix_is_applied_from_its_telegram_button() {
+    let (url, tg) = fake_telegram().await;
+    let p = Project::new();
+    p.write(
+        "writer.py",
+        "import time\nopen('data/reports/out.txt', 'a').write('ok\\n')\ntime.sleep(300)\n",
+    );
+    let toml = fast(&format!(
+        "[alerts.telegram]\napi_base = \"{url}\"\ncommands = true\n\
+         [fixes]\nmode = \"propose\"\ncreate_path_roots = [\"data\"]\nrequirements = \"none.txt\"\n\
+         [[agents]]\nname = \"writer\"\ncommand = [\"python3\", \"writer.py\"]\n"
+    ));
+    p.write("healing.toml", &toml);
+    let env = [
+        ("TELEGRAM_BOT_TOKEN", "123:secret-token"),
+        ("TELEGRAM_CHAT_ID", "100"),
+    ];
+    let sup = Binary::start(&p, &env);
+    let long = Duration::from_secs(20);
+    assert!(wait_for(long, || sent(&tg, "sendMessage", "apply:1")).await);
+    assert!(sent(&tg, "sendMessage", "skip:1"));
+    assert!(
+        !p.path().join("data/reports").exists(),
+        "a proposal ran by itself"
+    );
+    push(
+        &tg,
+        json!({"callback_query": {"id": "cb-apply", "from": {"id": 5}, "data": "apply:1",
+            "message": {"message_id": 9, "chat": {"id": 100}}}}),
+    );
+    assert!(wait_for(long, || sent(&tg, "editMessageText", "proposal 1 applied")).await);
+    assert!(wait_for(long, || p.path().join("data/reports/out.txt").exists()).await);
+    assert!(wait_for(long, || agent(&p, "writer")["status"] == "running").await);
+    assert!(sup.stop().success());
+}

@@ -192,3 +192,30 @@ impl Webhook {
         self.texts.lock().unwrap().clone()
     }
 }
+
+/// Runs `self-healing-agent ARGS` in the project (a control command, `status`): exit code, stdout,
+/// stderr.
+pub fn ctl(p: &Project, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
+        .current_dir(p.path())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Polls `until` every 50 ms for at most `limit`, blocking (tests that drive the real binary).
+pub fn wait(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if until() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    until()
+}
