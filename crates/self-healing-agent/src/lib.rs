@@ -24,6 +24,7 @@ pub mod follow;
 pub mod healer;
 pub mod http;
 pub mod lifetime;
+pub mod live_docs;
 pub mod log_writer;
 pub mod metrics;
 pub mod oom;
@@ -53,7 +54,7 @@ use healing_core::config_load::LoadedConfig;
 use healing_core::executor::Executor;
 use healing_core::kind::Severity;
 use healing_core::policy::Policy;
-use healing_core::state::{ReadOutcome, StateStore, docs, open_state, watch_store_health};
+use healing_core::state::{ReadOutcome, docs, open_state, watch_store_health};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -186,6 +187,7 @@ pub async fn run_with_clock(
         alert_stop.clone(),
     );
     sup.alerts = alerts;
+    state_writer.set_alerts(sup.alerts.clone());
     announce_holds(&sup, corrupt);
     let writer = spawn_writer(state_writer.clone(), snap_rx);
     let store_watch = watch_store_health(
@@ -196,7 +198,12 @@ pub async fn run_with_clock(
         alert_stop.clone(),
     );
     let http_stop = CancellationToken::new();
-    let http_task = listener.map(|l| start_http(l, &config, &store, &clock, &http_stop));
+    let live = documents::Documents::Live(live_docs::LiveDocs {
+        store: store.clone(),
+        snapshots: sup.snapshots.subscribe(),
+        writer: state_writer.clone(),
+    });
+    let http_task = listener.map(|l| start_http(l, &config, live, &clock, &http_stop));
 
     sup.run(&mut rx, &shutdown).await;
     sup.stop_all(&mut rx).await;
@@ -253,16 +260,17 @@ async fn bind_http(
     Ok(Some(listener))
 }
 
-/// Serves the read-only endpoints from the same state interface the supervisor writes through.
+/// Serves the read-only endpoints: the supervisor's own documents from its live state, the rest
+/// from the same state interface it writes through.
 fn start_http(
     listener: tokio::net::TcpListener,
     config: &healing_core::config::Config,
-    store: &Arc<StateStore>,
+    docs: documents::Documents,
     clock: &SharedClock,
     stop: &CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     let options = http::HttpOptions {
-        docs: documents::Documents::Store(store.clone()),
+        docs,
         // The supervisor rewrites its status at least every interval; five missed passes is stale.
         stale_after: (config.self_healing.interval * 5).max(http::DEFAULT_STALE_AFTER),
         clock: clock.clone(),

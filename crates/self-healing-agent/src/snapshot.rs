@@ -52,6 +52,7 @@ impl Supervisor {
                         .and_then(|s| now.duration_since(s).ok())
                         .map(|d| d.as_secs_f64()),
                     restarts_last_hour: self.healer.restarts_last_hour(name, now),
+                    output_lines_dropped: a.log.as_ref().map_or(0, |l| lock(l).dropped()),
                     last_exit: a.last_exit.as_ref().map(|e| LastExit {
                         code: e.code,
                         signal: e.signal,
@@ -72,6 +73,7 @@ impl Supervisor {
         let healthy = self.agents.iter().filter(|a| a.healthy()).count();
         let held = self.agents.iter().filter(|a| a.life.is_held()).count();
         Snapshot {
+            taken_at: now,
             seq: self
                 .snapshot_seq
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
