@@ -34,6 +34,7 @@ fn load(cli: &Cli) -> Result<LoadedConfig, ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    self_healing_agent::lifetime::claim_process();
     healing_core::service::init_tracing();
     let loaded = match load(&cli) {
         Ok(l) => l,

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, Webhook, fast, wait_for};
+use common::{Binary, Project, Webhook, fast, free_port, wait_for};
 use std::process::Command;
 use std::time::Duration;
 
@@ -39,11 +39,7 @@ async fn a_full_state_directory_is_one_alert_a_health_problem_and_live_views() {
         return;
     }
     let _mount = Mount(state.clone());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let hook = Webhook::start().await;
     p.config(
         &fast(

@@ -192,3 +192,32 @@ impl Webhook {
         self.texts.lock().unwrap().clone()
     }
 }
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Polls `until` every 20 ms for at most `limit`, blocking (for tests that drive the real binary).
+pub fn poll(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if until() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    until()
+}
+
+/// The process exists and is not a zombie (a zombie counts as gone only once reaped: state `Z`
+/// would be a leak).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
