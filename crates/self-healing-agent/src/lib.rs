@@ -276,10 +276,29 @@ fn start_http(
         clock: clock.clone(),
     };
     let stop = stop.clone();
-    tokio::spawn(async move {
-        if let Err(e) = http::serve_with(listener, options, stop).await {
-            tracing::error!(error = %format!("{e:#}"), "HTTP endpoints stopped");
-        }
+    // A thread and runtime of their own: the endpoints answer while the event loop's thread is busy
+    // with an output flood (they read the live snapshot, which needs nothing from that thread).
+    let listener = listener.into_std();
+    tokio::task::spawn_blocking(move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the HTTP runtime");
+                return;
+            }
+        };
+        runtime.block_on(async move {
+            let served = match listener.and_then(tokio::net::TcpListener::from_std) {
+                Ok(l) => http::serve_with(l, options, stop).await,
+                Err(e) => Err(e.into()),
+            };
+            if let Err(e) = served {
+                tracing::error!(error = %format!("{e:#}"), "HTTP endpoints stopped");
+            }
+        });
     })
 }
 
