@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, Webhook, fast, free_port, wait_for};
+use common::{Binary, Project, Webhook, fast, free_port, wait_for, with_listen};
 use std::process::Command;
 use std::time::Duration;
 
@@ -41,8 +41,8 @@ async fn a_full_state_directory_is_one_alert_a_health_problem_and_live_views() {
     let _mount = Mount(state.clone());
     let port = free_port();
     let hook = Webhook::start().await;
-    p.config(
-        &fast(
+    p.config(&with_listen(
+        fast(
             r#"
 [[agents]]
 name = "chatty"
@@ -51,12 +51,9 @@ command = ["python3", "-c", "import sys, time\nwhile True:\n    sys.stdout.write
 name = "victim"
 command = ["sh", "-c", "while [ ! -f die ]; do sleep 0.05; done; rm -f die; echo dying; exit 3"]
 "#,
-        )
-        .replace(
-            "[self_healing]\n",
-            &format!("[self_healing]\nlisten = \"127.0.0.1:{port}\"\n"),
         ),
-    );
+        port,
+    ));
     let sup = Binary::start(&p, &[("HEALING_WEBHOOK_URL", hook.url.as_str())]);
     let base = format!("http://127.0.0.1:{port}");
     // chatty fills the 64 KiB in a fraction of a second; then the victim dies, and the state

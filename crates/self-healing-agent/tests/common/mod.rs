@@ -221,3 +221,11 @@ pub fn alive(pid: u32) -> bool {
         .map(|s| !s.contains(") Z "))
         .unwrap_or(false)
 }
+
+/// `config` (from [`fast`]) with the HTTP endpoints on 127.0.0.1:`port`.
+pub fn with_listen(config: String, port: u16) -> String {
+    config.replace(
+        "[self_healing]\n",
+        &format!("[self_healing]\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+}
