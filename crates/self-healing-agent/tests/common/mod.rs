@@ -208,14 +208,39 @@ pub fn ctl(p: &Project, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// Polls `until` every 50 ms for at most `limit`, blocking (tests that drive the real binary).
-pub fn wait(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Polls `until` every 20 ms for at most `limit`, blocking (for tests that drive the real binary).
+pub fn poll(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
         if until() {
             return true;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
     until()
+}
+
+/// The process exists and is not a zombie (a zombie counts as gone only once reaped: state `Z`
+/// would be a leak).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+/// `config` (from [`fast`]) with the HTTP endpoints on 127.0.0.1:`port`.
+pub fn with_listen(config: String, port: u16) -> String {
+    config.replace(
+        "[self_healing]\n",
+        &format!("[self_healing]\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
 }
