@@ -303,7 +303,8 @@ fn start_http(
             .map_or(http_access::Access::Token(None), |addr| {
                 http_access::Access::for_listener(addr, std::env::var(http_access::TOKEN_ENV).ok())
             }),
-        limits: http_conn::Limits::default(),
+        // Idle clients never get the descriptors that spawning and state writes need.
+        limits: http_conn::Limits::for_nofile(lifetime::raise_nofile_limit()),
         alerts: alerts.clone(),
         control: Some(control),
     };
