@@ -205,7 +205,6 @@ pub async fn run_with_clock(
     let control_routes = http_control::router(
         sup.tx.clone(),
         std::env::var(http_control::TOKEN_ENV).ok(),
-        Arc::new(log_tail::secrets_of(&config)),
     );
     let http_task =
         listener.map(|l| start_http(l, &config, &store, &clock, &sup.alerts, control_routes, &http_stop));
@@ -307,8 +306,7 @@ fn start_forwarding(config: &healing_core::config::Config) -> Option<forward::Fo
         return None;
     }
     let format = forward::Format::from_env(std::io::stdout().is_terminal(), &env);
-    let secrets = forward::known_secrets(config, &env);
-    match forward::Forwarder::spawn(Box::new(std::io::stdout()), format, secrets) {
+    match forward::Forwarder::spawn(Box::new(std::io::stdout()), format) {
         Ok(f) => {
             tracing::info!("agent output is forwarded to stdout as [agent] line");
             Some(f)

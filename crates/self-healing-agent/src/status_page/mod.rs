@@ -118,26 +118,10 @@ pub async fn body(State(ctx): State<Arc<HttpOptions>>) -> Response {
         .into_response()
 }
 
-/// The one way document text reaches the page: redacted, then HTML-escaped (text and attribute safe).
+/// The one way document text reaches the page: through the one redactor (`healing_core::redact::line`),
+/// then HTML-escaped (text and attribute safe).
 pub fn shown(text: &str) -> String {
-    escape(&redact(text))
-}
-
-/// Masks secrets in free text: every URL-like word goes through the shared URL redactor.
-fn redact(text: &str) -> String {
-    if !text.contains("://") {
-        return text.to_string();
-    }
-    text.split(' ')
-        .map(|word| {
-            if word.contains("://") {
-                healing_core::redact::redact_url(word)
-            } else {
-                word.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    escape(&healing_core::redact::line(text))
 }
 
 /// HTML escaping for text and quoted attribute values: the alerts' markup escaping (`&`, `<`, `>`) plus
@@ -156,11 +140,13 @@ mod tests {
     #[test]
     fn markup_and_secrets_in_document_text_are_shown_as_harmless_text() {
         let line =
-            r#"<script>alert("x")</script> posting to https://api.telegram.org/bot123:SECRET/send"#;
+            r#"<script>alert("x")</script> posting to https://api.telegram.org/bot123456:AAHdqTcvCH1vGWJxfSe/send password=pw-123456"#;
         let out = shown(line);
         assert!(!out.contains('<') && !out.contains('"'), "{out}");
         assert!(out.contains("&lt;script&gt;"), "{out}");
-        assert!(!out.contains("SECRET"), "{out}");
+        assert!(!out.contains("AAHdqTcvCH1vGWJxfSe"), "{out}");
         assert!(out.contains("bot***"), "{out}");
+        // Not a URL: only the one redactor (not the former URL-only masking) catches it.
+        assert!(!out.contains("pw-123456"), "{out}");
     }
 }
