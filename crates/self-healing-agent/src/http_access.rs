@@ -2,7 +2,9 @@
 //!
 //! On loopback only this machine can connect, so everything is open. Beyond loopback (Render's
 //! `0.0.0.0:$PORT`), `GET /health` and `GET /metrics` stay open — Render's health check and a
-//! Prometheus scraper carry no credentials, and neither answer holds log text — while every other
+//! Prometheus scraper carry no credentials, and neither answer holds log text — and so does `GET /`,
+//! which then serves only the status page's shell, no agent data, unless the request carries the token
+//! (see [`crate::status_page::View`]: a browser opening the URL cannot send a header). Every other
 //! endpoint needs `Authorization: Bearer <HEALING_HTTP_TOKEN>`. Without that variable they answer 403:
 //! an exposed supervisor without a token is read-only-health, never wide open. Other modules (control
 //! endpoints, the status page) use [`guard`] or [`Access::check`] instead of their own check.
@@ -91,9 +93,9 @@ impl Access {
     }
 }
 
-/// The endpoints anyone who can connect may call.
+/// The endpoints anyone who can connect may call (`/` decides for itself what it shows).
 pub fn is_public(method: &Method, path: &str) -> bool {
-    (method == Method::GET || method == Method::HEAD) && matches!(path, "/health" | "/metrics")
+    (method == Method::GET || method == Method::HEAD) && matches!(path, "/health" | "/metrics" | "/")
 }
 
 /// `Authorization: Bearer <token>`, compared in constant time.
@@ -150,6 +152,11 @@ mod tests {
         let open = Access::for_listener(public, Some(token.into()));
         assert_eq!(open.check(&get, "/health", &headers(None)), Ok(()));
         assert_eq!(open.check(&get, "/metrics", &headers(None)), Ok(()));
+        assert_eq!(open.check(&get, "/", &headers(None)), Ok(()));
+        assert_eq!(
+            open.check(&get, "/status/page.json", &headers(None)),
+            Err(StatusCode::UNAUTHORIZED)
+        );
         assert_eq!(
             open.check(&get, "/health/self-healing", &headers(None)),
             Err(StatusCode::UNAUTHORIZED)

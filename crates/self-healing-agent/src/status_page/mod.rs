@@ -7,6 +7,10 @@
 //! (`<meta refresh>` inside `<noscript>`); with script it swaps in a fresh body from `/status/page.json`
 //! every few seconds and offers the control buttons (which need the operator's bearer token).
 //!
+//! Beyond loopback the data needs the bearer token, which a browser opening the URL cannot send: there
+//! `GET /` serves a shell ([`View::Shell`]: no agent data) whose script asks for the token once, keeps it
+//! for the browser session and loads `/status/page.json` with it.
+//!
 //! Everything taken from a document passes [`shown`] — redacted, then HTML-escaped — exactly once, so a
 //! log line carrying `<script>` or a URL with a token in it is shown as harmless text.
 
@@ -17,8 +21,9 @@ mod timeline;
 
 use crate::documents::{Doc, names};
 use crate::http::HttpOptions;
+use crate::http_access::Access;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Json, Response};
 use healing_core::alert::AlertRecord;
 use serde_json::json;
@@ -93,16 +98,40 @@ impl PageData {
 const POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
     connect-src 'self'; img-src 'self' data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'";
 
-/// `GET /`: the whole page.
-pub async fn page(State(ctx): State<Arc<HttpOptions>>) -> Response {
-    let data = PageData::gather(&ctx).await;
+/// What `GET /` shows to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The page with its data: on loopback, or when the request carries the right bearer token.
+    Full,
+    /// Only the frame and a script that asks for the token and fetches the data with it; no document
+    /// is read. Without script it says that the token is needed.
+    Shell,
+}
+
+impl View {
+    /// The one decision, from the listener's [`Access`] and the request's headers: data only where
+    /// every other data endpoint would answer (the same bearer check).
+    pub fn for_request(access: &Access, headers: &HeaderMap) -> View {
+        match access.check_bearer(headers) {
+            Ok(()) => View::Full,
+            Err(_) => View::Shell,
+        }
+    }
+}
+
+/// `GET /`: the whole page, or its shell when the request may not see the data ([`View`]).
+pub async fn page(State(ctx): State<Arc<HttpOptions>>, headers: HeaderMap) -> Response {
+    let html = match View::for_request(&ctx.access, &headers) {
+        View::Full => render::page(&PageData::gather(&ctx).await),
+        View::Shell => render::shell(),
+    };
     (
         [
             (header::CACHE_CONTROL, "no-store"),
             (header::CONTENT_SECURITY_POLICY, POLICY),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
-        Html(render::page(&data)),
+        Html(html),
     )
         .into_response()
 }
@@ -136,6 +165,31 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_is_shown_on_loopback_or_with_the_token_and_otherwise_only_the_shell() {
+        use axum::http::HeaderValue;
+        let token = "0123456789abcdef-token";
+        let with = |auth: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, HeaderValue::from_str(auth).unwrap());
+            h
+        };
+        let none = HeaderMap::new();
+        let secret = || Some(healing_core::redact::Secret::new(token));
+        assert_eq!(View::for_request(&Access::Local, &none), View::Full);
+        assert_eq!(View::for_request(&Access::Token(secret()), &none), View::Shell);
+        assert_eq!(
+            View::for_request(&Access::Token(secret()), &with("Bearer wrong")),
+            View::Shell
+        );
+        assert_eq!(
+            View::for_request(&Access::Token(secret()), &with(&format!("Bearer {token}"))),
+            View::Full
+        );
+        let good = with(&format!("Bearer {token}"));
+        assert_eq!(View::for_request(&Access::Token(None), &good), View::Shell);
+    }
 
     #[test]
     fn markup_and_secrets_in_document_text_are_shown_as_harmless_text() {
