@@ -252,6 +252,11 @@ pub fn ctl(p: &Project, args: &[&str]) -> (i32, String, String) {
         .args(args)
         .output()
         .unwrap();
+    outcome(&out)
+}
+
+/// A finished command's exit code (-1 when killed by a signal), stdout and stderr.
+pub fn outcome(out: &std::process::Output) -> (i32, String, String) {
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
