@@ -22,12 +22,15 @@ pub enum Documents {
     Dir(PathBuf),
     /// The state interface (file or Key Value backend), read without taking the writer's guard.
     Store(Arc<StateStore>),
+    /// The running supervisor: its own documents from its live state, the rest from the store.
+    Live(crate::live_docs::LiveDocs),
 }
 
 impl Documents {
     /// Reads one document of this instance.
     pub fn read(&self, name: &str) -> Doc {
         match self {
+            Documents::Live(live) => live.own(name).unwrap_or_else(|| live.stored().read(name)),
             Documents::Dir(dir) => read_doc(dir, name),
             Documents::Store(store) => match store.backend().get(name) {
                 Ok(None) => Doc::Missing,
@@ -41,6 +44,7 @@ impl Documents {
     /// whichever instance or cron run wrote it last.
     pub fn read_service(&self, name: &str) -> Doc {
         match self {
+            Documents::Live(live) => live.stored().read_service(name),
             Documents::Dir(dir) => read_doc(dir, name),
             Documents::Store(store) => match store.backend().get_for(SERVICE_INSTANCE, name) {
                 Ok(None) => Doc::Missing,
@@ -63,6 +67,16 @@ impl Documents {
     /// views instead of showing as failed forever. Empty when no instance wrote it.
     pub fn read_instances(&self, name: &str) -> Vec<(String, Doc)> {
         match self {
+            Documents::Live(live) => {
+                let mut all = live.stored().read_instances(name);
+                if let Some(doc) = live.own(name) {
+                    let me = live.store.backend().instance();
+                    all.retain(|(i, _)| *i != me);
+                    all.push((me, doc));
+                    all.sort_by(|a, b| a.0.cmp(&b.0));
+                }
+                all
+            }
             Documents::Dir(dir) => match read_doc(dir, name) {
                 Doc::Missing => Vec::new(),
                 doc => vec![(instance_id(), doc)],
@@ -109,6 +123,7 @@ impl Documents {
         match self {
             Documents::Dir(dir) => format!("state dir: {}", dir.display()),
             Documents::Store(store) => format!("state: {}", store.describe()),
+            Documents::Live(live) => format!("state: {}", live.store.describe()),
         }
     }
 }

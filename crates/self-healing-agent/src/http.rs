@@ -280,13 +280,19 @@ pub fn verdict(doc: &Doc, now: SystemTime, stale_after: Duration) -> (StatusCode
     } else {
         unavailable
     };
-    let body = json!({
-        "status": if failing.is_empty() { "ok" } else { "degraded" },
+    // A state that cannot be written is a problem for a human, not a reason for the platform to
+    // restart the service (a restart does not empty a disk): named, with the status code unchanged.
+    let problem = status.get("state_problem").and_then(Value::as_str);
+    let mut body = json!({
+        "status": if failing.is_empty() && problem.is_none() { "ok" } else { "degraded" },
         "written_at": written_at,
         "summary": {"total": agents.len(), "healthy": healthy, "held": held, "unhealthy": failing.len()},
         "unhealthy": failing,
         "agents": view,
     });
+    if let Some(p) = problem {
+        body["problems"] = json!([format!("the state cannot be written: {p}")]);
+    }
     (code, body)
 }
 

@@ -39,6 +39,7 @@ pub mod http_conn;
 pub mod http_control;
 pub mod import_check;
 pub mod lifetime;
+pub mod live_docs;
 pub mod log_tail;
 pub mod log_writer;
 pub mod metrics;
@@ -75,7 +76,7 @@ use healing_core::clock::{SharedClock, system_clock};
 use healing_core::config_load::LoadedConfig;
 use healing_core::kind::Severity;
 use healing_core::service::Service;
-use healing_core::state::{Loaded, Scope, StateStore, docs};
+use healing_core::state::{Loaded, Scope, docs};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -199,6 +200,7 @@ pub async fn run_with_clock(
         store: store.clone(),
         alert_stop: alert_stop.clone(),
     });
+    state_writer.set_alerts(sup.alerts.clone());
     announce_holds(&sup, corrupt);
     let writer = spawn_writer(state_writer.clone(), snap_rx);
     let http_stop = CancellationToken::new();
@@ -206,8 +208,22 @@ pub async fn run_with_clock(
         sup.tx.clone(),
         std::env::var(http_control::TOKEN_ENV).ok(),
     );
-    let http_task =
-        listener.map(|l| start_http(l, &config, &store, &clock, &sup.alerts, control_routes, &http_stop));
+    let live = documents::Documents::Live(live_docs::LiveDocs {
+        store: store.clone(),
+        snapshots: sup.snapshots.subscribe(),
+        writer: state_writer.clone(),
+    });
+    let http_task = listener.map(|l| {
+        start_http(
+            l,
+            &config,
+            live,
+            &clock,
+            &sup.alerts,
+            control_routes,
+            &http_stop,
+        )
+    });
 
     let control_stop = CancellationToken::new();
     let transports = control_transports::start(&mut sup, &state_dir, &control_stop);
@@ -265,18 +281,19 @@ async fn bind_http(
     Ok(Some(listener))
 }
 
-/// Serves the read-only endpoints from the same state interface the supervisor writes through.
+/// Serves the read-only endpoints: the supervisor's own documents from its live state, the rest
+/// from the same state interface it writes through.
 fn start_http(
     listener: tokio::net::TcpListener,
     config: &healing_core::config::Config,
-    store: &Arc<StateStore>,
+    docs: documents::Documents,
     clock: &SharedClock,
     alerts: &AlertHandle,
     control: axum::Router,
     stop: &CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     let options = http::HttpOptions {
-        docs: documents::Documents::Store(store.clone()),
+        docs,
         // The supervisor rewrites its status at least every interval; five missed passes is stale.
         stale_after: (config.self_healing.interval * 5).max(http::DEFAULT_STALE_AFTER),
         clock: clock.clone(),
@@ -290,10 +307,29 @@ fn start_http(
         control: Some(control),
     };
     let stop = stop.clone();
-    tokio::spawn(async move {
-        if let Err(e) = http::serve_with(listener, options, stop).await {
-            tracing::error!(error = %format!("{e:#}"), "HTTP endpoints stopped");
-        }
+    // A thread and runtime of their own: the endpoints answer while the event loop's thread is busy
+    // with an output flood (they read the live snapshot, which needs nothing from that thread).
+    let listener = listener.into_std();
+    tokio::task::spawn_blocking(move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the HTTP runtime");
+                return;
+            }
+        };
+        runtime.block_on(async move {
+            let served = match listener.and_then(tokio::net::TcpListener::from_std) {
+                Ok(l) => http::serve_with(l, options, stop).await,
+                Err(e) => Err(e.into()),
+            };
+            if let Err(e) = served {
+                tracing::error!(error = %format!("{e:#}"), "HTTP endpoints stopped");
+            }
+        });
     })
 }
 

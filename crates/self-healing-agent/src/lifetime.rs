@@ -28,9 +28,28 @@ pub fn die_with_parent(expected: Pid) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Makes this process the reaper of its orphaned descendants. Failure (an old kernel, a seccomp
+/// Set by the binary: the whole process, and every process below it, belongs to the supervisor.
+/// Only then does it adopt orphans, reap any of them and stop everything below it at shutdown; a
+/// supervisor embedded in another program (the tests run it in-process) leaves the host's other
+/// children alone.
+static OWNS_PROCESS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Declares that this process is the supervisor and nothing else (called by `main`).
+pub fn claim_process() {
+    OWNS_PROCESS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn owns_process() -> bool {
+    OWNS_PROCESS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Makes this process the reaper of its orphaned descendants (only when it [owns the
+/// process](claim_process)). Failure (an old kernel, a seccomp
 /// filter) is logged: agents still run, only orphans go to init instead.
 pub fn become_subreaper() {
+    if !owns_process() {
+        return;
+    }
     if let Err(e) = rustix::process::set_child_subreaper(Some(rustix::process::getpid())) {
         tracing::warn!(error = %e, "cannot become a child subreaper: orphaned grandchildren of agents go to init");
     }
@@ -94,6 +113,9 @@ fn signal(pid: u32, sig: Signal) {
 /// Stops every process below the supervisor that carries `agent`'s marker and is not one of
 /// `keep` (live agent pids): what a restarted agent's previous run left behind.
 pub fn stop_orphans_of(agent: &str, keep: &[u32], grace: Duration) {
+    if !owns_process() {
+        return;
+    }
     let me = std::process::id();
     for pid in proc_tree::descendants(me) {
         if keep.contains(&pid) || proc_tree::agent_of(pid).as_deref() != Some(agent) {
@@ -114,6 +136,9 @@ pub fn stop_orphans_of(agent: &str, keep: &[u32], grace: Duration) {
 /// Stops everything still below the supervisor (shutdown, after the agents' groups were stopped):
 /// TERM, up to `grace`, KILL.
 pub async fn stop_all_descendants(grace: Duration) {
+    if !owns_process() {
+        return;
+    }
     let me = std::process::id();
     let left: Vec<(u32, u64)> = proc_tree::descendants(me)
         .into_iter()
@@ -177,7 +202,7 @@ pub fn spawn_reaper(
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
-                _ = tick.tick() => {
+                _ = tick.tick(), if owns_process() => {
                     let n = reaper.pass(own.as_ref());
                     if n > 0 {
                         tracing::debug!(reaped = n, "reaped orphaned processes");

@@ -21,6 +21,10 @@ pub struct LogWriter {
     written: u64,
     /// The live file (None after an I/O error; reopened on the next write).
     file: Option<BufWriter<File>>,
+    /// Lines that could not be written (a full or unwritable disk), reported in the agent's status.
+    dropped: u64,
+    /// Lines in the buffer since the last successful flush (lost if that flush fails).
+    buffered: u64,
 }
 
 impl LogWriter {
@@ -37,6 +41,8 @@ impl LogWriter {
             backups,
             written: 0,
             file: None,
+            dropped: 0,
+            buffered: 0,
         };
         w.reopen()?;
         Ok(w)
@@ -63,24 +69,47 @@ impl LogWriter {
             self.truncate();
         }
         if self.file.is_none() && self.reopen().is_err() {
+            self.drop_line();
             return;
         }
         if let Some(f) = self.file.as_mut() {
             let ok = f.write_all(line).and_then(|()| f.write_all(b"\n"));
             if ok.is_err() {
                 self.file = None;
+                // The line and whatever was still buffered are lost.
+                for _ in 0..=std::mem::take(&mut self.buffered) {
+                    self.drop_line();
+                }
             } else {
                 self.written += line.len() as u64 + 1;
+                self.buffered += 1;
             }
         }
     }
 
+    /// Counts a line lost to the disk; the first loss of a run of them is logged.
+    fn drop_line(&mut self) {
+        if self.dropped == 0 {
+            tracing::warn!(path = %self.path.display(), "agent output cannot be written: lines are being dropped (counted in the agent's status)");
+        }
+        self.dropped += 1;
+    }
+
+    /// Lines dropped so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
     /// Pushes buffered lines to the file (after each chunk read, so the log is current).
     pub fn flush(&mut self) {
-        if let Some(f) = self.file.as_mut()
-            && f.flush().is_err()
-        {
-            self.file = None;
+        if let Some(f) = self.file.as_mut() {
+            if f.flush().is_err() {
+                self.file = None;
+                for _ in 0..self.buffered {
+                    self.drop_line();
+                }
+            }
+            self.buffered = 0;
         }
     }
 

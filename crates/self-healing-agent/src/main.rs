@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    self_healing_agent::lifetime::claim_process();
     service::init_tracing();
     let loaded = match cli.config.load() {
         Ok(loaded) => loaded,
@@ -81,7 +82,10 @@ fn status(loaded: &LoadedConfig) -> ExitCode {
     let mut text = Vec::new();
     match status_cmd::run_docs(&store, std::time::SystemTime::now(), &mut text) {
         Ok(()) => {
-            print!("{}", healing_core::redact::line(&String::from_utf8_lossy(&text)));
+            print!(
+                "{}",
+                healing_core::redact::line(&String::from_utf8_lossy(&text))
+            );
             ExitCode::SUCCESS
         }
         Err(e) => service::report(SOURCE, e.as_ref()).into(),

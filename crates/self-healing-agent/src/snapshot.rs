@@ -53,6 +53,7 @@ impl Supervisor {
                         .map(|d| d.as_secs_f64()),
                     restarts_last_hour: self.healer.restarts_last_hour(name, now),
                     restart_budget: self.config.restart.max_per_hour,
+                    output_lines_dropped: a.log.as_ref().map_or(0, |l| lock(l).dropped()),
                     last_exit: a.last_exit.as_ref().map(|e| LastExit {
                         code: e.code,
                         signal: e.signal,
@@ -78,6 +79,7 @@ impl Supervisor {
         let healthy = live().filter(|a| a.healthy()).count();
         let held = live().filter(|a| a.life.is_held()).count();
         Snapshot {
+            taken_at: now,
             seq: self
                 .snapshot_seq
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed),

@@ -3,7 +3,9 @@
 //! writes at most every ~100 ms (coalescing bursts), and the final snapshot is written at shutdown.
 
 use crate::healer::Persisted;
+use healing_core::alert::{Alert, AlertHandle};
 use healing_core::incident::Detail;
+use healing_core::kind::Severity;
 use healing_core::state::{StateStore, docs};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -46,6 +48,8 @@ pub struct AgentStatus {
     pub restarts_last_hour: u32,
     /// `restart.max_per_hour`, so a view can show the hour's restarts against it.
     pub restart_budget: u32,
+    /// Output lines lost because the log could not be written (a full disk).
+    pub output_lines_dropped: u64,
     pub last_exit: Option<LastExit>,
     pub last_incident: Option<LastIncident>,
     pub next_retry_at: Option<String>,
@@ -188,6 +192,8 @@ impl Counters {
 pub struct Snapshot {
     /// Taken in this order: a higher `seq` is newer.
     pub seq: u64,
+    /// When it was taken (the views' `written_at`).
+    pub taken_at: std::time::SystemTime,
     pub status: AgentStatusDoc,
     pub state: SelfHealingDoc,
 }
@@ -199,6 +205,10 @@ pub struct Snapshot {
 pub struct StateWriter {
     store: Arc<StateStore>,
     last: Mutex<u64>,
+    /// Why the last write failed, while writes fail.
+    problem: Mutex<Option<String>>,
+    /// Where the one alert about a failing state goes (set once the alerter runs).
+    alerts: Mutex<Option<AlertHandle>>,
 }
 
 impl StateWriter {
@@ -207,6 +217,49 @@ impl StateWriter {
         Self {
             store,
             last: Mutex::new(0),
+            problem: Mutex::new(None),
+            alerts: Mutex::new(None),
+        }
+    }
+
+    /// Sends the alert about a failing state through `alerts` from now on.
+    pub fn set_alerts(&self, alerts: AlertHandle) {
+        *crate::output::lock(&self.alerts) = Some(alerts);
+    }
+
+    /// Why the state cannot be written, while it cannot.
+    pub fn problem(&self) -> Option<String> {
+        crate::output::lock(&self.problem).clone()
+    }
+
+    /// Records the outcome of a write: the first failure logs an error and sends one alert; the
+    /// first success after failures says the state is written again.
+    fn note(&self, outcome: Result<(), String>) {
+        let mut problem = crate::output::lock(&self.problem);
+        match (outcome, problem.is_some()) {
+            (Ok(()), true) => {
+                tracing::info!("the state is written again");
+                *problem = None;
+            }
+            (Err(e), false) => {
+                let msg = format!(
+                    "the state cannot be written ({e}); supervision goes on, the HTTP views show the live state"
+                );
+                tracing::error!("{msg}");
+                if let Some(alerts) = crate::output::lock(&self.alerts).as_ref() {
+                    alerts.send(Alert {
+                        key: "state:unwritable".into(),
+                        severity: Severity::High,
+                        source: crate::SOURCE.into(),
+                        agent: None,
+                        title: "State cannot be written".into(),
+                        body: msg,
+                    });
+                }
+                *problem = Some(e);
+            }
+            (Err(e), true) => *problem = Some(e),
+            (Ok(()), false) => {}
         }
     }
 
@@ -216,19 +269,18 @@ impl StateWriter {
         if snap.seq < *last {
             return;
         }
-        write_snapshot(&self.store, snap);
+        self.note(write_snapshot(&self.store, snap));
         *last = snap.seq;
     }
 }
 
-/// Writes one snapshot (errors are logged: a failed write never stops supervision).
-pub fn write_snapshot(store: &StateStore, snap: &Snapshot) {
-    if let Err(e) = store.write(docs::AGENT_STATUS, &snap.status) {
-        tracing::warn!(error = %e, "could not write {}", docs::AGENT_STATUS);
-    }
-    if let Err(e) = store.write(docs::SELF_HEALING, &snap.state) {
-        tracing::warn!(error = %e, "could not write {}", docs::SELF_HEALING);
-    }
+/// Writes one snapshot. A failed write never stops supervision: the error is returned for the
+/// writer's health (one alert, a `/health` problem), not retried here.
+pub fn write_snapshot(store: &StateStore, snap: &Snapshot) -> Result<(), String> {
+    store
+        .write(docs::AGENT_STATUS, &snap.status)
+        .and_then(|()| store.write(docs::SELF_HEALING, &snap.state))
+        .map_err(|e| e.to_string())
 }
 
 /// The coalescing writer: writes the newest snapshot, then waits at least [`COALESCE`] before the

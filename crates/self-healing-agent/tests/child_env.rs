@@ -95,7 +95,13 @@ env = {{ ONLY = "this-one" }}
     // Python itself may add LC_CTYPE when coercing the C locale.
     names.retain(|n| *n != "LC_CTYPE");
     // Plus the supervisor's two markers: its own-process tag and Python's stack dump on a hang.
-    let mut expected = vec!["ONLY", "PATH", "PYTHONFAULTHANDLER", "SELF_HEALING_AGENT", "TZ"];
+    let mut expected = vec![
+        "ONLY",
+        "PATH",
+        "PYTHONFAULTHANDLER",
+        "SELF_HEALING_AGENT",
+        "TZ",
+    ];
     if std::env::var_os("HOME").is_some() {
         expected.insert(1, "HOME");
     }

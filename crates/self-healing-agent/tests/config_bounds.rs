@@ -21,7 +21,9 @@ fn check_config_refuses_a_ten_thousand_year_cooldown_naming_key_and_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("healing.toml:2:") && err.contains("breaker.cooldown") && err.contains("10 years"),
+        err.contains("healing.toml:2:")
+            && err.contains("breaker.cooldown")
+            && err.contains("10 years"),
         "{err}"
     );
 }

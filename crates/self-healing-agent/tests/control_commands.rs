@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, alive, ctl, fast, wait};
+use common::{Binary, Project, alive, ctl, fast, poll};
 use std::time::Duration;
 
 const WORKER: &str = "import os, time\ni = 0\nwhile True:\n    print('tick', i, 'key', os.environ['API_KEY'], flush=True)\n    i += 1\n    time.sleep(0.1)\n";
@@ -33,7 +33,7 @@ fn project() -> Project {
 fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_restart() {
     let p = project();
     let sup = Binary::start(&p, &[]);
-    assert!(wait(Duration::from_secs(15), || p.running_pid("worker")
+    assert!(poll(Duration::from_secs(15), || p.running_pid("worker")
         .is_some()));
     let first = p.running_pid("worker").unwrap();
     let mode = std::fs::metadata(p.path().join("state/control.sock")).unwrap();
@@ -41,7 +41,7 @@ fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_re
         std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
         0o600
     );
-    assert!(wait(Duration::from_secs(10), || ctl(
+    assert!(poll(Duration::from_secs(10), || ctl(
         &p,
         &["logs", "worker", "-n", "3"]
     )
@@ -64,7 +64,7 @@ fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_re
     let (code, out, err) = ctl(&p, &["stop", "worker"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(!alive(first), "pid {first} still alive after stop");
-    assert!(wait(Duration::from_secs(5), || {
+    assert!(poll(Duration::from_secs(5), || {
         let w = p.agent("worker");
         w["stopped_by"] == "operator" && w["status"] == "stopped"
     }));
@@ -99,7 +99,7 @@ fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_re
     // start: a new process.
     let (code, out, err) = ctl(&p, &["start", "worker"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(wait(Duration::from_secs(5), || p.running_pid("worker")
+    assert!(poll(Duration::from_secs(5), || p.running_pid("worker")
         .is_some_and(|q| q != first)));
     let second = p.running_pid("worker").unwrap();
     let (code, _, err) = ctl(&p, &["start", "worker"]);
@@ -110,7 +110,7 @@ fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_re
     let (code, out, err) = ctl(&p, &["restart", "worker"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(!alive(second));
-    assert!(wait(Duration::from_secs(5), || p.running_pid("worker")
+    assert!(poll(Duration::from_secs(5), || p.running_pid("worker")
         .is_some_and(|q| q != second)));
     assert_eq!(p.agent("worker")["restarts_last_hour"], 0);
 
@@ -118,7 +118,7 @@ fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_re
     assert_eq!(ctl(&p, &["stop", "worker"]).0, 0);
     assert!(sup.stop().success());
     let again = Binary::start(&p, &[]);
-    assert!(wait(Duration::from_secs(15), || p
+    assert!(poll(Duration::from_secs(15), || p
         .path()
         .join("state/control.sock")
         .exists()));
@@ -137,7 +137,7 @@ fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_re
 fn resume_clears_a_needs_attention_hold_and_starts_a_trial_now() {
     let p = project();
     let sup = Binary::start(&p, &[]);
-    assert!(wait(
+    assert!(poll(
         Duration::from_secs(15),
         || p.agent("report")["status"] == "needs_attention"
     ));
@@ -146,9 +146,9 @@ fn resume_clears_a_needs_attention_hold_and_starts_a_trial_now() {
     let (code, out, err) = ctl(&p, &["resume", "report"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("resumed"), "{out}");
-    assert!(wait(Duration::from_secs(5), || p.running_pid("report")
+    assert!(poll(Duration::from_secs(5), || p.running_pid("report")
         .is_some()));
-    assert!(wait(Duration::from_secs(5), || ctl(
+    assert!(poll(Duration::from_secs(5), || ctl(
         &p,
         &["logs", "report"]
     )
@@ -178,7 +178,7 @@ fn logs_follow_prints_new_lines_as_they_are_written() {
     use std::io::BufRead;
     let p = project();
     let sup = Binary::start(&p, &[]);
-    assert!(wait(Duration::from_secs(15), || p.running_pid("worker")
+    assert!(poll(Duration::from_secs(15), || p.running_pid("worker")
         .is_some()));
     let mut follow = std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
         .current_dir(p.path())

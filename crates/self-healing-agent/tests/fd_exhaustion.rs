@@ -5,40 +5,24 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Project, fast};
+use common::{Project, fast, free_port, poll, with_listen};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn poll(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    f()
-}
+use std::time::Duration;
 
 #[test]
 fn a_spawn_failing_with_emfile_is_retried_soon_not_held_for_an_hour() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let p = Project::new();
-    p.config(&fast(
-        r#"
+    p.config(&with_listen(
+        fast(
+            r#"
 [[agents]]
 name = "worker"
 command = ["sh", "-c", "echo $$ >> worker.pid; while [ ! -f stop ]; do sleep 0.05; done; rm -f stop; exit 1"]
 "#,
-    )
-    .replace(
-        "[self_healing]\n",
-        &format!("[self_healing]\nlisten = \"127.0.0.1:{port}\"\n"),
+        ),
+        port,
     ));
     // Soft and hard limit 64: the supervisor cannot raise it, so idle connections can exhaust it.
     let bin = env!("CARGO_BIN_EXE_self-healing-agent");

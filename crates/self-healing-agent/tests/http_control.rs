@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, TICKER, fast, free_port, self_healing_keys, wait_for};
+use common::{Binary, Project, TICKER, fast, free_port, wait_for, with_listen};
 use std::time::Duration;
 
 const TOKEN: &str = "test-token-0123456789";
@@ -12,9 +12,9 @@ const TOKEN: &str = "test-token-0123456789";
 fn project(port: u16) -> Project {
     let p = Project::new();
     p.write("worker.py", TICKER);
-    let toml = self_healing_keys(
-        &fast("[[agents]]\nname = \"worker\"\ncommand = [\"python3\", \"worker.py\"]\n"),
-        &format!("listen = \"127.0.0.1:{port}\""),
+    let toml = with_listen(
+        fast("[[agents]]\nname = \"worker\"\ncommand = [\"python3\", \"worker.py\"]\n"),
+        port,
     );
     p.write("healing.toml", &toml);
     p

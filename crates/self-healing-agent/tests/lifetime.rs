@@ -6,31 +6,13 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, fast};
-use std::time::{Duration, Instant};
-
-/// Alive and not a zombie.
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.contains(") Z "))
-        .unwrap_or(false)
-}
+use common::{Binary, Project, alive, fast, poll};
+use std::time::Duration;
 
 fn stat_field(pid: u32, n: usize) -> Option<String> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let rest = &s[s.rfind(')')? + 1..];
     rest.split_whitespace().nth(n - 3).map(String::from)
-}
-
-fn poll(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    f()
 }
 
 fn pids(p: &Project, file: &str) -> Vec<u32> {

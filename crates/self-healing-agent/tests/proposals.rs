@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, ctl, fast, wait};
+use common::{Binary, Project, ctl, fast, poll};
 use std::time::Duration;
 
 const WRITER: &str = "import time\nopen('data/reports/out.txt', 'a').write('ok\\n')\nprint('wrote', flush=True)\ntime.sleep(300)\n";
@@ -33,7 +33,7 @@ fn proposals(p: &Project) -> serde_json::Value {
 fn a_proposed_fix_waits_for_apply_and_then_heals_the_agent() {
     let p = project("1h");
     let sup = Binary::start(&p, &[]);
-    assert!(wait(Duration::from_secs(15), || proposals(&p)[0]["action"]
+    assert!(poll(Duration::from_secs(15), || proposals(&p)[0]["action"]
         == "create_path"));
     std::thread::sleep(Duration::from_millis(300));
     assert!(
@@ -51,11 +51,11 @@ fn a_proposed_fix_waits_for_apply_and_then_heals_the_agent() {
     let id = proposals(&p)[0]["id"].to_string();
     let (code, out, err) = ctl(&p, &["apply", &id]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(wait(Duration::from_secs(10), || p
+    assert!(poll(Duration::from_secs(10), || p
         .path()
         .join("data/reports/out.txt")
         .exists()));
-    assert!(wait(Duration::from_secs(10), || p
+    assert!(poll(Duration::from_secs(10), || p
         .state("agent_status.json")
         .is_some_and(|s| s["agents"]["writer"]["status"] == "running")));
     let (code, _, err) = ctl(&p, &["apply", &id]);
@@ -68,8 +68,8 @@ fn a_proposed_fix_waits_for_apply_and_then_heals_the_agent() {
 fn an_unanswered_proposal_expires_and_changes_nothing() {
     let p = project("1s");
     let sup = Binary::start(&p, &[]);
-    assert!(wait(Duration::from_secs(15), || proposals(&p)[0].is_object()));
-    assert!(wait(Duration::from_secs(10), || proposals(&p)
+    assert!(poll(Duration::from_secs(15), || proposals(&p)[0].is_object()));
+    assert!(poll(Duration::from_secs(10), || proposals(&p)
         .as_array()
         .is_some_and(|a| a.is_empty())));
     let history = p.state("self_healing_state.json").unwrap()["history"].to_string();

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, alive, ctl, fast, wait};
+use common::{Binary, Project, alive, ctl, fast, poll};
 use std::time::Duration;
 
 const SLEEPER: &str = "import time\nprint('up', flush=True)\ntime.sleep(600)\n";
@@ -28,7 +28,7 @@ fn reload_applies_only_the_difference_and_keeps_unchanged_agents_running() {
     ));
     p.write("healing.toml", &first);
     let sup = Binary::start(&p, &[]);
-    assert!(wait(Duration::from_secs(15), || ["keep", "change", "drop"]
+    assert!(poll(Duration::from_secs(15), || ["keep", "change", "drop"]
         .iter()
         .all(|n| p.running_pid(n).is_some())));
     let (keep, change, drop) = (
@@ -55,10 +55,10 @@ fn reload_applies_only_the_difference_and_keeps_unchanged_agents_running() {
             && out.contains("restarted [change]"),
         "{out}"
     );
-    assert!(wait(Duration::from_secs(10), || p.running_pid("change")
+    assert!(poll(Duration::from_secs(10), || p.running_pid("change")
         .is_some_and(|q| q != change)
         && p.running_pid("added").is_some()));
-    assert!(wait(Duration::from_secs(10), || !alive(drop)));
+    assert!(poll(Duration::from_secs(10), || !alive(drop)));
     assert_eq!(
         p.running_pid("keep"),
         Some(keep),
@@ -96,8 +96,8 @@ fn reload_applies_only_the_difference_and_keeps_unchanged_agents_running() {
         .args(["-HUP", &sup.child.id().to_string()])
         .status()
         .unwrap();
-    assert!(wait(Duration::from_secs(10), || p.running_pid("late").is_some()));
+    assert!(poll(Duration::from_secs(10), || p.running_pid("late").is_some()));
     assert_eq!(p.running_pid("keep"), Some(keep));
-    assert!(wait(Duration::from_secs(5), || hash(&p) != hash_before));
+    assert!(poll(Duration::from_secs(5), || hash(&p) != hash_before));
     assert!(sup.stop().success());
 }

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, Webhook, fast, run_until, wait_for};
+use common::{Binary, Project, Webhook, fast, free_port, run_until, wait_for};
 use std::time::Duration;
 
 /// Spawn times (ns) recorded by agents that append `time.time_ns()` to `spawns.txt`.
@@ -33,11 +33,7 @@ except ConnectionRefusedError as e:
 
 #[tokio::test]
 async fn a_refused_localhost_port_sends_one_alert_and_restarts_on_the_slow_curve() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let hook = Webhook::start().await;
     let p = Project::new();
     p.write("cache_client.py", REFUSED);

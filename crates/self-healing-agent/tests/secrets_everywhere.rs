@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, ctl, fast, free_port, self_healing_keys, wait};
+use common::{Binary, Project, ctl, fast, free_port, poll, self_healing_keys, with_listen};
 use std::process::Command;
 use std::time::Duration;
 
@@ -29,10 +29,7 @@ fn config(port: u16) -> String {
         "[[agents]]\nname = \"leaky\"\ncommand = [\"python3\", \"leaky.py\"]\n\
          env = {{ APP_VALUE = \"{AGENT_VALUE}\" }}\npass_env = [\"TELEGRAM_BOT_TOKEN\"]\n"
     );
-    self_healing_keys(
-        &fast(&agents),
-        &format!("listen = \"127.0.0.1:{port}\"\nforward_output = true"),
-    )
+    self_healing_keys(&with_listen(fast(&agents), port), "forward_output = true")
 }
 
 fn assert_clean(what: &str, text: &str) {
@@ -77,7 +74,7 @@ async fn secret_values_from_the_environment_never_leave_through_any_output() {
                 .is_some_and(|s| !s["agents"]["leaky"]["last_incident"].is_null())
     };
     assert!(
-        wait(Duration::from_secs(30), incident_and_restart),
+        poll(Duration::from_secs(30), incident_and_restart),
         "no incident and restart: {}\n{}",
         read_log(),
         p.read("supervisor.err")

@@ -4,16 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Project, fast};
+use common::{Project, alive, fast};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn alive(pid: i32) -> bool {
-    // A zombie counts as gone only once reaped; /proc/<pid>/stat state 'Z' would be a leak.
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.contains(") Z "))
-        .unwrap_or(false)
-}
 
 #[test]
 fn sigterm_stops_agents_and_their_grandchildren_and_exits_zero() {
@@ -39,7 +32,7 @@ command = ["sh", "-c", "trap '' TERM; echo $$ >> kids.txt; while true; do sleep 
     while p.lines("kids.txt").len() < 4 && start.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let pids: Vec<i32> = p
+    let pids: Vec<u32> = p
         .lines("kids.txt")
         .iter()
         .map(|l| l.parse().unwrap())

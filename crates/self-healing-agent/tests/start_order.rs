@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, ctl, fast, wait};
+use common::{Binary, Project, ctl, fast, poll};
 use std::time::Duration;
 
 /// Becomes ready after 1 s (first heartbeat), then touches the heartbeat every 100 ms.
@@ -46,7 +46,7 @@ fn dependants_start_after_their_dependency_is_ready_wait_while_it_is_down_and_st
     p.write("app.py", APP);
     p.write("healing.toml", &config());
     let sup = Binary::start(&p, &[]);
-    assert!(wait(Duration::from_secs(15), || p.lines("order.txt").len() >= 2));
+    assert!(poll(Duration::from_secs(15), || p.lines("order.txt").len() >= 2));
     assert_eq!(p.agent("app")["status"], "running");
     assert_eq!(
         p.lines("order.txt")[..2],
@@ -55,7 +55,7 @@ fn dependants_start_after_their_dependency_is_ready_wait_while_it_is_down_and_st
 
     // The dependency goes down: the dependant's exit is not a failure, it waits.
     assert_eq!(ctl(&p, &["stop", "db"]).0, 0);
-    assert!(wait(
+    assert!(poll(
         Duration::from_secs(10),
         || p.agent("app")["waiting_for"] == serde_json::json!(["db"])
     ));
@@ -66,12 +66,12 @@ fn dependants_start_after_their_dependency_is_ready_wait_while_it_is_down_and_st
 
     // Back up: the dependant starts again by itself once the dependency is ready.
     assert_eq!(ctl(&p, &["start", "db"]).0, 0);
-    assert!(wait(Duration::from_secs(10), || p.agent("app")["status"]
+    assert!(poll(Duration::from_secs(10), || p.agent("app")["status"]
         == "running"));
     assert_eq!(p.agent("app")["restarts_last_hour"], 0);
 
     // Its TERM handler is installed before it says it started.
-    assert!(wait(Duration::from_secs(10), || p
+    assert!(poll(Duration::from_secs(10), || p
         .lines("order.txt")
         .iter()
         .filter(|l| l.starts_with("app-start"))

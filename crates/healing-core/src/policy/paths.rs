@@ -83,6 +83,12 @@ pub(crate) fn shorten(text: &str) -> String {
     }
 }
 
+/// A module the agent ships itself: `<cwd>/name.py` or a `<cwd>/name/` package directory.
+pub(crate) fn is_first_party(module: &str, cwd: &Path) -> bool {
+    crate::package_map::is_top_level_import(module)
+        && (cwd.join(format!("{module}.py")).is_file() || cwd.join(module).is_dir())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,10 +106,4 @@ mod tests {
         std::os::unix::fs::symlink("/nonexistent-target", root.join("dangling")).unwrap();
         assert!(resolve(&root.join("dangling/x")).is_err());
     }
-}
-
-/// A module the agent ships itself: `<cwd>/name.py` or a `<cwd>/name/` package directory.
-pub(crate) fn is_first_party(module: &str, cwd: &Path) -> bool {
-    crate::package_map::is_top_level_import(module)
-        && (cwd.join(format!("{module}.py")).is_file() || cwd.join(module).is_dir())
 }

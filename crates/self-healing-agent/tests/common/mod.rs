@@ -123,19 +123,6 @@ pub fn self_healing_keys(toml: &str, keys: &str) -> String {
     toml.replace("[self_healing]\n", &format!("[self_healing]\n{keys}\n"))
 }
 
-/// A port on 127.0.0.1 that was free a moment ago.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
-/// Whether `pid` exists and is not a zombie.
-pub fn alive(pid: u64) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
-}
-
 /// The real binary, started in the project directory with extra environment.
 pub struct Binary {
     pub child: std::process::Child,
@@ -264,14 +251,36 @@ pub fn outcome(out: &std::process::Output) -> (i32, String, String) {
     )
 }
 
-/// Polls `until` every 50 ms for at most `limit`, blocking (tests that drive the real binary).
-pub fn wait(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Polls `until` every 20 ms for at most `limit`, blocking (for tests that drive the real binary).
+pub fn poll(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
         if until() {
             return true;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
     until()
+}
+
+/// The process exists and is not a zombie (a zombie counts as gone only once reaped: state `Z`
+/// would be a leak).
+pub fn alive(pid: impl std::fmt::Display) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+/// `config` (from [`fast`]) with the HTTP endpoints on 127.0.0.1:`port`.
+pub fn with_listen(config: String, port: u16) -> String {
+    self_healing_keys(&config, &format!("listen = \"127.0.0.1:{port}\""))
 }
