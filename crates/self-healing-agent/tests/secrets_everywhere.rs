@@ -17,7 +17,7 @@ const AGENT_VALUE: &str = "agent-env-plain-value";
 const LEAKY: &str = r#"import os, sys, time
 tok, key = os.environ["TELEGRAM_BOT_TOKEN"], os.environ["APP_VALUE"]
 print("connecting with", tok, "and", key, flush=True)
-print("ConnectionRefusedError: [Errno 111] Connection refused sending", key, "via", tok, flush=True)
+print("ConnectionRefusedError:", key, tok, "[Errno 111] Connection refused", flush=True)
 if not os.path.exists("crashed-once"):
     open("crashed-once", "w").close()
     sys.exit(1)
