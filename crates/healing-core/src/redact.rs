@@ -77,7 +77,10 @@ mod tests {
             line("https://user:pw@hooks.example.com/hook?token=abc&x=1"),
             "https://***@hooks.example.com/hook?token=***&x=1"
         );
-        assert_eq!(line("redis://:p%40ss@cache:6379/0"), "redis://***@cache:6379/0");
+        assert_eq!(
+            line("redis://:p%40ss@cache:6379/0"),
+            "redis://***@cache:6379/0"
+        );
         for url in [
             "https://example.com/health",
             "http://127.0.0.1:9000",

@@ -73,11 +73,7 @@ pub fn serve(
     }))
 }
 
-async fn handle(
-    stream: UnixStream,
-    events: mpsc::UnboundedSender<Event>,
-    stop: CancellationToken,
-) {
+async fn handle(stream: UnixStream, events: mpsc::UnboundedSender<Event>, stop: CancellationToken) {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     let mut reader = tokio::io::BufReader::new(read.take(MAX_REQUEST));

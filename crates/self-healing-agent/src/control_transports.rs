@@ -41,11 +41,8 @@ pub fn start(
             stop.clone(),
         )
     });
-    sup.hold_notices = telegram_bot::start(
-        &sup.config.alerts.telegram,
-        sup.tx.clone(),
-        stop.clone(),
-    );
+    sup.hold_notices =
+        telegram_bot::start(&sup.config.alerts.telegram, sup.tx.clone(), stop.clone());
     reload_on_sighup(sup, stop);
     Transports { socket, key_value }
 }

@@ -74,11 +74,7 @@ impl Access {
     /// shorter than [`MIN_TOKEN_LEN`] counts as unset, as for [`Access::for_listener`].
     pub fn always_token(token: Option<String>) -> Access {
         let token = token.map(|t| t.trim().to_string());
-        Access::Token(
-            token
-                .filter(|t| t.len() >= MIN_TOKEN_LEN)
-                .map(Secret::new),
-        )
+        Access::Token(token.filter(|t| t.len() >= MIN_TOKEN_LEN).map(Secret::new))
     }
 
     /// The bearer part of [`Access::check`], whatever the path: `Ok` on loopback or with the right
@@ -95,7 +91,8 @@ impl Access {
 
 /// The endpoints anyone who can connect may call (`/` decides for itself what it shows).
 pub fn is_public(method: &Method, path: &str) -> bool {
-    (method == Method::GET || method == Method::HEAD) && matches!(path, "/health" | "/metrics" | "/")
+    (method == Method::GET || method == Method::HEAD)
+        && matches!(path, "/health" | "/metrics" | "/")
 }
 
 /// `Authorization: Bearer <token>`, compared in constant time.

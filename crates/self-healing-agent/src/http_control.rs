@@ -5,8 +5,8 @@
 
 use crate::control::{self, DEFAULT_LOG_LINES, MAX_LOG_LINES, Outcome, Request, Source, Verb};
 use crate::event::Event;
-use crate::http_access::{Access, MIN_TOKEN_LEN};
 pub use crate::http_access::TOKEN_ENV;
+use crate::http_access::{Access, MIN_TOKEN_LEN};
 use crate::log_tail::tail;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -26,10 +26,7 @@ struct Ctx {
 }
 
 /// The control routes, to be merged into the HTTP server's router.
-pub fn router(
-    events: mpsc::UnboundedSender<Event>,
-    token: Option<String>,
-) -> Router {
+pub fn router(events: mpsc::UnboundedSender<Event>, token: Option<String>) -> Router {
     let ctx = Arc::new(Ctx {
         events,
         access: Access::always_token(token),
@@ -88,7 +85,10 @@ async fn run(ctx: &Ctx, verb: Verb, name: Option<String>, lines: Option<usize>) 
         let path = path.clone();
         let read = tokio::task::spawn_blocking(move || tail(&path, n)).await;
         let lines: Vec<String> = match read {
-            Ok(Ok((lines, _))) => lines.iter().map(|l| healing_core::redact::line(l)).collect(),
+            Ok(Ok((lines, _))) => lines
+                .iter()
+                .map(|l| healing_core::redact::line(l))
+                .collect(),
             _ => Vec::new(),
         };
         body["lines"] = json!(lines);
@@ -101,7 +101,9 @@ async fn run(ctx: &Ctx, verb: Verb, name: Option<String>, lines: Option<usize>) 
 fn denial(headers: &HeaderMap, access: &Access) -> Option<Response> {
     let code = access.check_bearer(headers).err()?;
     let message = if code == StatusCode::FORBIDDEN {
-        format!("control over HTTP is disabled: set {TOKEN_ENV} (at least {MIN_TOKEN_LEN} characters)")
+        format!(
+            "control over HTTP is disabled: set {TOKEN_ENV} (at least {MIN_TOKEN_LEN} characters)"
+        )
     } else {
         "missing or wrong bearer token".to_string()
     };

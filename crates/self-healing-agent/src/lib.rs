@@ -204,10 +204,8 @@ pub async fn run_with_clock(
     announce_holds(&sup, corrupt);
     let writer = spawn_writer(state_writer.clone(), snap_rx);
     let http_stop = CancellationToken::new();
-    let control_routes = http_control::router(
-        sup.tx.clone(),
-        std::env::var(http_control::TOKEN_ENV).ok(),
-    );
+    let control_routes =
+        http_control::router(sup.tx.clone(), std::env::var(http_control::TOKEN_ENV).ok());
     let live = documents::Documents::Live(live_docs::LiveDocs {
         store: store.clone(),
         snapshots: sup.snapshots.subscribe(),

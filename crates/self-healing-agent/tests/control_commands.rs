@@ -33,7 +33,8 @@ fn project() -> Project {
 fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_restart() {
     let p = project();
     let sup = Binary::start(&p, &[]);
-    assert!(poll(Duration::from_secs(15), || p.running_pid("worker")
+    assert!(poll(Duration::from_secs(15), || p
+        .running_pid("worker")
         .is_some()));
     let first = p.running_pid("worker").unwrap();
     let mode = std::fs::metadata(p.path().join("state/control.sock")).unwrap();
@@ -99,7 +100,8 @@ fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_re
     // start: a new process.
     let (code, out, err) = ctl(&p, &["start", "worker"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(poll(Duration::from_secs(5), || p.running_pid("worker")
+    assert!(poll(Duration::from_secs(5), || p
+        .running_pid("worker")
         .is_some_and(|q| q != first)));
     let second = p.running_pid("worker").unwrap();
     let (code, _, err) = ctl(&p, &["start", "worker"]);
@@ -110,7 +112,8 @@ fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_re
     let (code, out, err) = ctl(&p, &["restart", "worker"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(!alive(second));
-    assert!(poll(Duration::from_secs(5), || p.running_pid("worker")
+    assert!(poll(Duration::from_secs(5), || p
+        .running_pid("worker")
         .is_some_and(|q| q != second)));
     assert_eq!(p.agent("worker")["restarts_last_hour"], 0);
 
@@ -146,7 +149,8 @@ fn resume_clears_a_needs_attention_hold_and_starts_a_trial_now() {
     let (code, out, err) = ctl(&p, &["resume", "report"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("resumed"), "{out}");
-    assert!(poll(Duration::from_secs(5), || p.running_pid("report")
+    assert!(poll(Duration::from_secs(5), || p
+        .running_pid("report")
         .is_some()));
     assert!(poll(Duration::from_secs(5), || ctl(
         &p,
@@ -178,7 +182,8 @@ fn logs_follow_prints_new_lines_as_they_are_written() {
     use std::io::BufRead;
     let p = project();
     let sup = Binary::start(&p, &[]);
-    assert!(poll(Duration::from_secs(15), || p.running_pid("worker")
+    assert!(poll(Duration::from_secs(15), || p
+        .running_pid("worker")
         .is_some()));
     let mut follow = std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
         .current_dir(p.path())

@@ -14,7 +14,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-
 fn command(dir: &Path, url: &str, ns: &str, instance: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_self-healing-agent"));
     cmd.env_clear()

@@ -99,7 +99,11 @@ async fn with_the_token_commands_work_and_a_wrong_token_is_rejected() {
     assert_eq!(code, 404);
     let (code, body) = post(port, "/control/start/worker", Some(TOKEN)).await;
     assert_eq!(code, 200, "{body}");
-    assert!(wait_for(Duration::from_secs(5), || p.agent("worker")["status"] == "running").await);
+    assert!(
+        wait_for(Duration::from_secs(5), || p.agent("worker")["status"]
+            == "running")
+        .await
+    );
 
     let started_over_http = |h: &serde_json::Value| {
         h["action"] == "start" && h["message"].as_str().unwrap().contains("(http)")

@@ -55,7 +55,8 @@ fn reload_applies_only_the_difference_and_keeps_unchanged_agents_running() {
             && out.contains("restarted [change]"),
         "{out}"
     );
-    assert!(poll(Duration::from_secs(10), || p.running_pid("change")
+    assert!(poll(Duration::from_secs(10), || p
+        .running_pid("change")
         .is_some_and(|q| q != change)
         && p.running_pid("added").is_some()));
     assert!(poll(Duration::from_secs(10), || !alive(drop)));
@@ -96,7 +97,9 @@ fn reload_applies_only_the_difference_and_keeps_unchanged_agents_running() {
         .args(["-HUP", &sup.child.id().to_string()])
         .status()
         .unwrap();
-    assert!(poll(Duration::from_secs(10), || p.running_pid("late").is_some()));
+    assert!(poll(Duration::from_secs(10), || p
+        .running_pid("late")
+        .is_some()));
     assert_eq!(p.running_pid("keep"), Some(keep));
     assert!(poll(Duration::from_secs(5), || hash(&p) != hash_before));
     assert!(sup.stop().success());

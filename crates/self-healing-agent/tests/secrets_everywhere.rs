@@ -34,7 +34,10 @@ fn config(port: u16) -> String {
 
 fn assert_clean(what: &str, text: &str) {
     for secret in [TELEGRAM_TOKEN, AGENT_VALUE] {
-        assert!(!text.contains(secret), "{secret} leaked into {what}:\n{text}");
+        assert!(
+            !text.contains(secret),
+            "{secret} leaked into {what}:\n{text}"
+        );
     }
 }
 

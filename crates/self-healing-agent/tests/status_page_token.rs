@@ -45,7 +45,10 @@ async fn without_the_token_the_page_is_a_shell_that_asks_for_it_and_the_data_sta
     let (code, shell) = get(format!("{base}/"), None).await;
     assert_eq!(code, 200, "a browser can open the page");
     assert!(!shell.contains(AGENT) && !shell.contains("4242"), "{shell}");
-    assert!(shell.contains("data-locked=\"1\""), "the script asks for the token: {shell}");
+    assert!(
+        shell.contains("data-locked=\"1\""),
+        "the script asks for the token: {shell}"
+    );
     assert!(
         shell.contains("<noscript>") && shell.contains("HEALING_HTTP_TOKEN"),
         "without script it says what is needed: {shell}"
@@ -58,11 +61,17 @@ async fn without_the_token_the_page_is_a_shell_that_asks_for_it_and_the_data_sta
     assert_eq!(get(format!("{base}/status/page.json"), None).await.0, 401);
     let (code, json) = get(format!("{base}/status/page.json"), Some(TOKEN)).await;
     assert_eq!(code, 200);
-    assert!(json.contains(AGENT), "the shell's fetch gets the data: {json}");
+    assert!(
+        json.contains(AGENT),
+        "the shell's fetch gets the data: {json}"
+    );
 
     let (code, full) = get(format!("{base}/"), Some(TOKEN)).await;
     assert_eq!(code, 200);
-    assert!(full.contains(AGENT) && !full.contains("data-locked=\"1\""), "{full}");
+    assert!(
+        full.contains(AGENT) && !full.contains("data-locked=\"1\""),
+        "{full}"
+    );
     stop.cancel();
 }
 
@@ -72,14 +81,23 @@ async fn without_a_configured_token_only_the_shell_is_served_and_on_loopback_not
     let (base, stop) = serve(dir.path(), Access::Token(None)).await;
     let (code, shell) = get(format!("{base}/"), Some(TOKEN)).await;
     assert_eq!(code, 200);
-    assert!(!shell.contains(AGENT) && shell.contains("data-locked=\"1\""), "{shell}");
-    assert_eq!(get(format!("{base}/status/page.json"), Some(TOKEN)).await.0, 403);
+    assert!(
+        !shell.contains(AGENT) && shell.contains("data-locked=\"1\""),
+        "{shell}"
+    );
+    assert_eq!(
+        get(format!("{base}/status/page.json"), Some(TOKEN)).await.0,
+        403
+    );
     stop.cancel();
 
     let local = tempfile::tempdir().unwrap();
     let (base, stop) = serve(local.path(), Access::Local).await;
     let (code, page) = get(format!("{base}/"), None).await;
     assert_eq!(code, 200);
-    assert!(page.contains(AGENT) && !page.contains("data-locked=\"1\""), "{page}");
+    assert!(
+        page.contains(AGENT) && !page.contains("data-locked=\"1\""),
+        "{page}"
+    );
     stop.cancel();
 }

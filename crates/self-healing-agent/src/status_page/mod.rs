@@ -178,7 +178,10 @@ mod tests {
         let none = HeaderMap::new();
         let secret = || Some(healing_core::redact::Secret::new(token));
         assert_eq!(View::for_request(&Access::Local, &none), View::Full);
-        assert_eq!(View::for_request(&Access::Token(secret()), &none), View::Shell);
+        assert_eq!(
+            View::for_request(&Access::Token(secret()), &none),
+            View::Shell
+        );
         assert_eq!(
             View::for_request(&Access::Token(secret()), &with("Bearer wrong")),
             View::Shell
@@ -193,8 +196,7 @@ mod tests {
 
     #[test]
     fn markup_and_secrets_in_document_text_are_shown_as_harmless_text() {
-        let line =
-            r#"<script>alert("x")</script> posting to https://api.telegram.org/bot123456:AAHdqTcvCH1vGWJxfSe/send password=pw-123456"#;
+        let line = r#"<script>alert("x")</script> posting to https://api.telegram.org/bot123456:AAHdqTcvCH1vGWJxfSe/send password=pw-123456"#;
         let out = shown(line);
         assert!(!out.contains('<') && !out.contains('"'), "{out}");
         assert!(out.contains("&lt;script&gt;"), "{out}");

@@ -14,7 +14,8 @@ const SCRIPT: &str = include_str!("page.js");
 
 /// The whole document.
 pub fn page(data: &PageData) -> String {
-    let reload = format!("<noscript><meta http-equiv=\"refresh\" content=\"{REFRESH_SECS}\"></noscript>");
+    let reload =
+        format!("<noscript><meta http-equiv=\"refresh\" content=\"{REFRESH_SECS}\"></noscript>");
     frame(&shown(&title(data)), &reload, "", &body(data))
 }
 

@@ -115,8 +115,7 @@ cooldown = "1s"
 }
 
 /// An agent printing `tick N` ten times a second, forever.
-pub const TICKER: &str =
-    "import time\ni = 0\nwhile True:\n    print('tick', i, flush=True)\n    i += 1\n    time.sleep(0.1)\n";
+pub const TICKER: &str = "import time\ni = 0\nwhile True:\n    print('tick', i, flush=True)\n    i += 1\n    time.sleep(0.1)\n";
 
 /// `toml` (from [`fast`]) with `keys` added to its `[self_healing]` table (`listen = …`).
 pub fn self_healing_keys(toml: &str, keys: &str) -> String {
