@@ -204,11 +204,8 @@ pub async fn run_with_clock(
     announce_holds(&sup, corrupt);
     let writer = spawn_writer(state_writer.clone(), snap_rx);
     let http_stop = CancellationToken::new();
-    let control_routes = http_control::router(
-        sup.tx.clone(),
-        std::env::var(http_control::TOKEN_ENV).ok(),
-        Arc::new(log_tail::secrets_of(&config)),
-    );
+    let control_routes =
+        http_control::router(sup.tx.clone(), std::env::var(http_control::TOKEN_ENV).ok());
     let live = documents::Documents::Live(live_docs::LiveDocs {
         store: store.clone(),
         snapshots: sup.snapshots.subscribe(),
@@ -344,8 +341,7 @@ fn start_forwarding(config: &healing_core::config::Config) -> Option<forward::Fo
         return None;
     }
     let format = forward::Format::from_env(std::io::stdout().is_terminal(), &env);
-    let secrets = forward::known_secrets(config, &env);
-    match forward::Forwarder::spawn(Box::new(std::io::stdout()), format, secrets) {
+    match forward::Forwarder::spawn(Box::new(std::io::stdout()), format) {
         Ok(f) => {
             tracing::info!("agent output is forwarded to stdout as [agent] line");
             Some(f)
