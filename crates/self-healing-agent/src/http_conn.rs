@@ -109,6 +109,9 @@ pub async fn serve(
             let mut t = table.lock().unwrap_or_else(|e| e.into_inner());
             t.retain(|c| !Arc::ptr_eq(&c.in_flight, &conn.in_flight));
         });
+        // An evicted connection closes its descriptor before the next accept takes another: under a
+        // burst of clients the open descriptors stay at the cap, not at cap + backlog.
+        tokio::task::yield_now().await;
     }
     let _ = tokio::time::timeout(SHUTDOWN_GRACE * 2, async {
         while tasks.join_next().await.is_some() {}
