@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Log-scanning cost in instructions per byte, ours vs ripgrep, under callgrind: the count is the same
+# however loaded the machine is, unlike wall-clock time (see docs/benchmarks.md, "Log scanning").
+#
+#   scripts/bench/logscan-callgrind.sh [--base REV]
+#
+# Builds the logscan bench (crates/healing-core/benches/logscan.rs) in release as a tiny out-of-tree crate
+# that depends only on healing-core (no dev-dependencies: a fraction of `cargo bench`'s build), runs it on
+# one thread (`LOGSCAN_MODE=reader`, one run) and `rg -j1 -c -f patterns.txt` under
+# `valgrind --tool=callgrind`, and prints total instructions and instructions per byte. With `--base REV`
+# the same is done for REV in a temporary git worktree (deleted afterwards), for a before/after table.
+# Per-function profiles stay in $OUT/callgrind.<name>.out (read them with `callgrind_annotate`).
+#
+# Env: LOGSCAN_CORPUS (default /tmp/logscan/corpus-128m.log, generated if missing with LOGSCAN_SIZE,
+#      default 128MiB), LOGSCAN_SHARED (corpus generator dir), RG (ripgrep binary; default `rg` on PATH),
+#      OUT (default /tmp/logscan/callgrind), BENCH_TARGET (cargo target dir, default $OUT/target;
+#      removed at the end unless KEEP_TARGET=1).
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+base=""
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --base) base="$2"; shift 2 ;;
+    *) echo "usage: $0 [--base REV]" >&2; exit 2 ;;
+  esac
+done
+shared="${LOGSCAN_SHARED:-$repo/../shared/bench/logscan}"
+[[ -d "$shared" || -n "${LOGSCAN_SHARED:-}" ]] || shared="$repo/../../shared/bench/logscan"
+[[ -f "$shared/patterns.txt" ]] || { echo "no corpus generator at $shared (set LOGSCAN_SHARED)" >&2; exit 1; }
+corpus="${LOGSCAN_CORPUS:-/tmp/logscan/corpus-128m.log}"
+out="${OUT:-/tmp/logscan/callgrind}"
+target="${BENCH_TARGET:-$out/target}"
+rg="${RG:-$(command -v rg || true)}"
+command -v valgrind > /dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
+[[ -x "$rg" ]] || { echo "ripgrep is needed (apt-get install ripgrep, or set RG)" >&2; exit 1; }
+mkdir -p "$out"
+if [[ ! -f "$corpus" ]]; then
+  echo "generating ${LOGSCAN_SIZE:-128MiB} corpus at $corpus"
+  python3 "$shared/gen_corpus.py" --size "${LOGSCAN_SIZE:-128MiB}" --out "$corpus"
+fi
+bytes=$(stat -c %s "$corpus")
+
+# Builds the bench of the checkout at $1 into $out/bench-$2 (release profile as in the workspace).
+build_bench() {
+  local src="$1" name="$2" crate="$out/crate-$2"
+  rm -rf "$crate" && mkdir -p "$crate"
+  cp "$src/Cargo.lock" "$crate/Cargo.lock"
+  cat > "$crate/Cargo.toml" << EOF
+[package]
+name = "logscan-bench"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+[[bin]]
+name = "logscan"
+path = "$src/crates/healing-core/benches/logscan.rs"
+
+[dependencies]
+healing-core = { path = "$src/crates/healing-core" }
+serde_json = "1"
+
+[workspace]
+
+$(awk '/^\[/ { keep = ($0 ~ /^\[profile\.release/) } keep' "$src/Cargo.toml")
+EOF
+  # The workspace profiles keep symbols (no strip), which is all callgrind_annotate needs.
+  (cd "$crate" && CARGO_TARGET_DIR="$target" cargo build --release --quiet)
+  cp "$target/release/logscan" "$out/bench-$name"
+}
+
+# Runs "$@" under callgrind; prints the total instruction count (Ir).
+instructions() {
+  local name="$1"; shift
+  valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$name.out" "$@" \
+    > "$out/stdout.$name.txt" 2> "$out/valgrind.$name.txt"
+  sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$out/callgrind.$name.out"
+}
+report() {
+  printf '%-28s %15s instructions  %6.2f per byte\n' "$1" "$2" "$(echo "$2 / $bytes" | bc -l)"
+}
+
+names=(head)
+build_bench "$repo" head
+if [[ -n "$base" ]]; then
+  before="$out/before-worktree"
+  git -C "$repo" worktree remove --force "$before" 2> /dev/null || true
+  git -C "$repo" worktree add --detach "$before" "$base" > /dev/null
+  build_bench "$before" base
+  git -C "$repo" worktree remove --force "$before"
+  names=(base head)
+fi
+[[ "${KEEP_TARGET:-0}" == 1 ]] || rm -rf "$target" "$out"/crate-*
+
+echo "corpus $corpus ($bytes bytes); instruction counts under callgrind (whole process)"
+ir=$(instructions rg "$rg" -j1 -c -f "$shared/patterns.txt" "$corpus")
+report "ripgrep $("$rg" --version | head -n 1 | cut -d' ' -f2) (-j1, $(cat "$out/stdout.rg.txt") lines)" "$ir"
+for name in "${names[@]}"; do
+  ir=$(LOGSCAN_CORPUS="$corpus" LOGSCAN_RUNS=1 LOGSCAN_MODE=reader instructions "$name" "$out/bench-$name")
+  label="ours $name${base:+ }$([[ $name == base ]] && echo "($base)")"
+  report "$label" "$ir"
+  grep -q "incidents .* match$" "$out/stdout.$name.txt" ||
+    { echo "ours $name: incidents differ from the manifest:" >&2; cat "$out/stdout.$name.txt" >&2; exit 1; }
+done
+echo "profiles: callgrind_annotate $out/callgrind.<rg|base|head>.out"
