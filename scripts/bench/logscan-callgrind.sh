@@ -25,9 +25,8 @@ while [[ $# -gt 0 ]]; do
     *) echo "usage: $0 [--base REV]" >&2; exit 2 ;;
   esac
 done
-shared="${LOGSCAN_SHARED:-$repo/../shared/bench/logscan}"
-[[ -d "$shared" || -n "${LOGSCAN_SHARED:-}" ]] || shared="$repo/../../shared/bench/logscan"
-[[ -f "$shared/patterns.txt" ]] || { echo "no corpus generator at $shared (set LOGSCAN_SHARED)" >&2; exit 1; }
+# shellcheck source=scripts/bench/logscan-env.sh
+source "$repo/scripts/bench/logscan-env.sh"
 corpus="${LOGSCAN_CORPUS:-/tmp/logscan/corpus-128m.log}"
 out="${OUT:-/tmp/logscan/callgrind}"
 target="${BENCH_TARGET:-$out/target}"
@@ -35,10 +34,7 @@ rg="${RG:-$(command -v rg || true)}"
 command -v valgrind > /dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
 [[ -x "$rg" ]] || { echo "ripgrep is needed (apt-get install ripgrep, or set RG)" >&2; exit 1; }
 mkdir -p "$out"
-if [[ ! -f "$corpus" ]]; then
-  echo "generating ${LOGSCAN_SIZE:-128MiB} corpus at $corpus"
-  python3 "$shared/gen_corpus.py" --size "${LOGSCAN_SIZE:-128MiB}" --out "$corpus"
-fi
+ensure_corpus "$corpus" "${LOGSCAN_SIZE:-128MiB}"
 bytes=$(stat -c %s "$corpus")
 
 # Builds the bench of the checkout at $1 into $out/bench-$2 (release profile as in the workspace).
@@ -95,10 +91,11 @@ fi
 
 echo "corpus $corpus ($bytes bytes); instruction counts under callgrind (whole process)"
 ir=$(instructions rg "$rg" -j1 -c -f "$shared/patterns.txt" "$corpus")
-report "ripgrep $("$rg" --version | head -n 1 | cut -d' ' -f2) (-j1, $(cat "$out/stdout.rg.txt") lines)" "$ir"
+report "ripgrep $("$rg" --version | sed -n '1s/^ripgrep \([^ ]*\).*/\1/p') (-j1, $(cat "$out/stdout.rg.txt") lines)" "$ir"
 for name in "${names[@]}"; do
   ir=$(LOGSCAN_CORPUS="$corpus" LOGSCAN_RUNS=1 LOGSCAN_MODE=reader instructions "$name" "$out/bench-$name")
-  label="ours $name${base:+ }$([[ $name == base ]] && echo "($base)")"
+  label="ours $name"
+  [[ $name == base ]] && label="ours base ($base)"
   report "$label" "$ir"
   grep -q "incidents .* match$" "$out/stdout.$name.txt" ||
     { echo "ours $name: incidents differ from the manifest:" >&2; cat "$out/stdout.$name.txt" >&2; exit 1; }

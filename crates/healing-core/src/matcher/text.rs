@@ -282,7 +282,9 @@ mod tests {
     #[test]
     fn traceback_headers_plain_and_boxed() {
         assert!(is_traceback_header("Traceback (most recent call last):"));
-        assert!(is_traceback_header("web_1  | Traceback (most recent call last):"));
+        assert!(is_traceback_header(
+            "web_1  | Traceback (most recent call last):"
+        ));
         assert!(is_traceback_header(
             "╭──── Traceback (most recent call last) ────╮"
         ));
@@ -290,7 +292,9 @@ mod tests {
             "x Traceback (most recent call last) y, Traceback (most recent call last):"
         ));
         assert!(!is_traceback_header("Traceback (most recent call last)"));
-        assert!(!is_traceback_header("Traceback (most recent call last) skipped"));
+        assert!(!is_traceback_header(
+            "Traceback (most recent call last) skipped"
+        ));
         assert!(!is_traceback_header("Traceback (most recent call"));
     }
 
