@@ -7,7 +7,9 @@
 # Builds the logscan bench (crates/healing-core/benches/logscan.rs) in release as a tiny out-of-tree crate
 # that depends only on healing-core (no dev-dependencies: a fraction of `cargo bench`'s build), runs it on
 # one thread (`LOGSCAN_MODE=reader`, one run) and `rg -j1 -c -f patterns.txt` under
-# `valgrind --tool=callgrind`, and prints total instructions and instructions per byte. With `--base REV`
+# `valgrind --tool=callgrind`, and prints total instructions and instructions per byte, and again for a
+# second pass in the same process (ripgrep: the file named twice), whose difference is the steady-state
+# cost of one pass without start-up and lazy-DFA warm-up. With `--base REV`
 # the same is done for REV in a temporary git worktree (deleted afterwards), for a before/after table.
 # Per-function profiles stay in $OUT/callgrind.<name>.out (read them with `callgrind_annotate`).
 #
@@ -73,8 +75,10 @@ instructions() {
     > "$out/stdout.$name.txt" 2> "$out/valgrind.$name.txt"
   sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$out/callgrind.$name.out"
 }
+# report LABEL IR_ONE_PASS IR_TWO_PASSES
 report() {
-  printf '%-28s %15s instructions  %6.2f per byte\n' "$1" "$2" "$(echo "$2 / $bytes" | bc -l)"
+  printf '%-36s %14s instructions %6.2f per byte; second pass %6.2f per byte\n' "$1" "$2" \
+    "$(echo "$2 / $bytes" | bc -l)" "$(echo "($3 - $2) / $bytes" | bc -l)"
 }
 
 names=(head)
@@ -91,12 +95,14 @@ fi
 
 echo "corpus $corpus ($bytes bytes); instruction counts under callgrind (whole process)"
 ir=$(instructions rg "$rg" -j1 -c -f "$shared/patterns.txt" "$corpus")
-report "ripgrep $("$rg" --version | sed -n '1s/^ripgrep \([^ ]*\).*/\1/p') (-j1, $(cat "$out/stdout.rg.txt") lines)" "$ir"
+ir2=$(instructions rg2 "$rg" -j1 -c -f "$shared/patterns.txt" "$corpus" "$corpus")
+report "ripgrep $("$rg" --version | sed -n '1s/^ripgrep \([^ ]*\).*/\1/p') (-j1, $(cat "$out/stdout.rg.txt") lines)" "$ir" "$ir2"
 for name in "${names[@]}"; do
   ir=$(LOGSCAN_CORPUS="$corpus" LOGSCAN_RUNS=1 LOGSCAN_MODE=reader instructions "$name" "$out/bench-$name")
+  ir2=$(LOGSCAN_CORPUS="$corpus" LOGSCAN_RUNS=2 LOGSCAN_MODE=reader instructions "$name"2 "$out/bench-$name")
   label="ours $name"
   [[ $name == base ]] && label="ours base ($base)"
-  report "$label" "$ir"
+  report "$label" "$ir" "$ir2"
   grep -q "incidents .* match$" "$out/stdout.$name.txt" ||
     { echo "ours $name: incidents differ from the manifest:" >&2; cat "$out/stdout.$name.txt" >&2; exit 1; }
 done
