@@ -221,7 +221,7 @@ impl Supervisor {
             log.flush();
         }
         cause.detail.frames = frames;
-        self.alerts.send(Alert {
+        self.alert(Alert {
             key: format!("{name}:hung"),
             severity: Severity::High,
             source: crate::SOURCE.into(),

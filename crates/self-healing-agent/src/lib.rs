@@ -43,6 +43,7 @@ pub mod live_docs;
 pub mod log_tail;
 pub mod log_writer;
 pub mod metrics;
+pub mod mute;
 pub mod oom;
 pub mod operator;
 pub mod output;
