@@ -33,6 +33,10 @@ pub struct ReloadCtx {
     pub store: Arc<StateStore>,
     /// Stops the alerters at shutdown.
     pub alert_stop: CancellationToken,
+    /// The log-file followers, adjusted to the new agents.
+    pub followers: crate::followers::Followers,
+    /// The alerter a reload built last (stopped, after a flush, when the next reload replaces it).
+    pub alerter_task: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
 }
 
 /// Which configuration is in force (shown by `status`).
@@ -230,6 +234,10 @@ impl Supervisor {
                     changes.restarted.push(name);
                 }
             }
+        }
+        if let Some(mut ctx) = self.reload.take() {
+            ctx.followers.sync(self);
+            self.reload = Some(ctx);
         }
         changes
     }
