@@ -176,3 +176,36 @@ fn reload_follows_the_log_file_of_an_added_agent_and_stops_following_a_removed_o
     );
     assert!(sup.stop().success());
 }
+
+#[test]
+fn an_alerter_replaced_by_a_later_reload_is_stopped() {
+    let p = Project::new();
+    p.write("sleeper.py", SLEEPER);
+    let with = |severity: &str| {
+        fast(&format!(
+            "[alerts]\nmin_severity = \"{severity}\"\n{}",
+            agent("keep", "1")
+        ))
+    };
+    p.write("healing.toml", &with("high"));
+    let sup = Binary::start(&p, &[]);
+    assert!(poll(Duration::from_secs(15), || pid(&p, "keep").is_some()));
+    let log = || std::fs::read_to_string(p.path().join("supervisor.err")).unwrap_or_default();
+    let stopped = "previous alerter stopped";
+
+    p.write("healing.toml", &with("medium"));
+    assert_eq!(ctl(&p, &["reload"]).0, 0);
+    // The reload answers once it is applied; the service's own alerter stays (others use it).
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!log().contains(stopped), "{}", log());
+    p.write("healing.toml", &with("critical"));
+    assert_eq!(ctl(&p, &["reload"]).0, 0);
+    // The alerter of the first reload flushes and ends; the latest one keeps running.
+    assert!(
+        poll(Duration::from_secs(15), || log().matches(stopped).count()
+            == 1),
+        "{}",
+        log()
+    );
+    assert!(sup.stop().success());
+}
