@@ -90,7 +90,9 @@ fn reload_applies_only_the_difference_and_keeps_unchanged_agents_running() {
     let (code, _, err) = ctl(&p, &["reload"]);
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("self_healing_typo") && err.contains("line"),
+        // Its location: `line N` or `FILE:LINE:COL:`.
+        err.contains("self_healing_typo")
+            && (err.contains("line") || err.contains("healing.toml:")),
         "{err}"
     );
     assert!(
