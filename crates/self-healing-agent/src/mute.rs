@@ -50,3 +50,22 @@ impl Supervisor {
         self.alerts.send(alert);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use healing_core::config::AgentConfig;
+
+    #[test]
+    fn a_mute_ends_by_itself_after_the_hour() {
+        let cfg: AgentConfig = toml::from_str("name = \"w\"\ncommand = [\"python3\", \"w.py\"]\n")
+            .expect("agent config");
+        let mut agent = AgentRt::new(cfg);
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        assert!(!is_muted(&agent, t0));
+        agent.muted_until = Some(t0 + MUTE_FOR);
+        assert!(is_muted(&agent, t0));
+        assert!(is_muted(&agent, t0 + MUTE_FOR - Duration::from_secs(1)));
+        assert!(!is_muted(&agent, t0 + MUTE_FOR));
+    }
+}

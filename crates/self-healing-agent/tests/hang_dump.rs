@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, Webhook, fast, wait_for};
+use common::{Binary, Project, Webhook, ctl, fast, wait_for};
 use std::time::Duration;
 
 /// Touches its heartbeat for half a second, then is stuck in `stuck()` (line 9) forever.
@@ -155,7 +155,7 @@ async fn fewer_failed_probes_than_the_threshold_do_not_kill_a_healthy_agent() {
     assert!(sup.stop().success());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_stop_during_a_hang_kill_wins_no_hang_alert_and_no_restart() {
     let p = Project::new();
     p.write("worker.py", WORKER);
@@ -173,21 +173,8 @@ async fn an_operator_stop_during_a_hang_kill_wins_no_hang_alert_and_no_restart()
             .exists())
         .await
     );
-    let project = p.path().to_path_buf();
-    let (code, out, err) = tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
-            .current_dir(project)
-            .args(["stop", "worker"])
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    })
-    .await
-    .unwrap();
+    // A blocking call: the webhook keeps being served on the other worker thread.
+    let (code, out, err) = ctl(&p, &["stop", "worker"]);
     assert_eq!(code, 0, "{out}{err}");
     let status = || {
         p.state("agent_status.json")
