@@ -80,6 +80,8 @@ pub struct AgentRt {
     pub probe_failures: u32,
     /// When `health_url` is probed next (running agents with one).
     pub next_probe: Option<SystemTime>,
+    /// Its alerts are muted until then (see [`crate::mute`]).
+    pub muted_until: Option<SystemTime>,
 }
 
 /// An operator command that completes when the current process has ended.
@@ -119,6 +121,7 @@ impl AgentRt {
             hang: None,
             probe_failures: 0,
             next_probe: None,
+            muted_until: None,
         }
     }
 

@@ -62,6 +62,11 @@ pub enum Command {
         /// The agent.
         name: String,
     },
+    /// Hold back an agent's alerts (every sink) for an hour; the mute ends by itself.
+    Mute {
+        /// The agent.
+        name: String,
+    },
     /// Re-read the configuration in the running supervisor (same as SIGHUP).
     Reload,
     /// Run a proposed fix (`fixes.mode = "propose"`; ids are listed by `status`).
@@ -97,6 +102,7 @@ impl Command {
             Command::Stop { name } => (Verb::Stop, Some(name)),
             Command::Restart { name } => (Verb::Restart, Some(name)),
             Command::Resume { name } => (Verb::Resume, Some(name)),
+            Command::Mute { name } => (Verb::Mute, Some(name)),
             Command::Reload => (Verb::Reload, None),
             Command::Apply { id } => return Some(Request::named(Verb::Apply, id.to_string())),
             Command::Skip { id } => return Some(Request::named(Verb::Skip, id.to_string())),

@@ -33,11 +33,13 @@ pub enum Verb {
     Apply,
     /// Drop a proposed fix; the name is the proposal id.
     Skip,
+    /// Hold back the agent's alerts (all sinks) for an hour (see [`crate::mute`]).
+    Mute,
 }
 
 impl Verb {
     /// Every verb, for parsing and help texts.
-    pub const ALL: [Verb; 9] = [
+    pub const ALL: [Verb; 10] = [
         Verb::Start,
         Verb::Stop,
         Verb::Restart,
@@ -47,6 +49,7 @@ impl Verb {
         Verb::Status,
         Verb::Apply,
         Verb::Skip,
+        Verb::Mute,
     ];
 
     /// The lowercase name.
@@ -61,6 +64,7 @@ impl Verb {
             Verb::Status => "status",
             Verb::Apply => "apply",
             Verb::Skip => "skip",
+            Verb::Mute => "mute",
         }
     }
 

@@ -156,7 +156,7 @@ impl Supervisor {
             .clone()
             .unwrap_or_else(|| exit_incident(None, None, false));
         let common = cause.dependency().unwrap_or_else(|| cause.key());
-        self.alerts.send(Alert {
+        self.alert(Alert {
             key: format!("fix:{target}"),
             severity: cause.severity,
             source: crate::SOURCE.into(),

@@ -228,40 +228,6 @@ impl Follow {
     }
 }
 
-/// Starts a follower for every agent with a `log_file`, resuming from the persisted positions (and
-/// forgetting positions of files no longer configured).
-pub fn start_all(
-    sup: &crate::supervisor::Supervisor,
-    stop: &CancellationToken,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    let files: Vec<(AgentId, PathBuf)> = sup
-        .agents
-        .iter()
-        .enumerate()
-        .filter_map(|(id, a)| a.cfg.log_file.clone().map(|f| (id, f)))
-        .collect();
-    let saved = {
-        let mut offsets = lock(&sup.follow_offsets);
-        offsets.retain(|k, _| files.iter().any(|(_, f)| f.display().to_string() == *k));
-        offsets.clone()
-    };
-    files
-        .into_iter()
-        .map(|(agent, path)| {
-            let resume = saved.get(&path.display().to_string()).copied();
-            Follow {
-                agent,
-                tail: Tail::open(path, resume, sup.config.self_healing.max_line_bytes),
-                catalogue: sup.catalogue.clone(),
-                events: sup.tx.clone(),
-                backlog: sup.backlog.clone(),
-                offsets: sup.follow_offsets.clone(),
-            }
-            .spawn(stop.clone())
-        })
-        .collect()
-}
-
 #[cfg(test)]
 #[path = "follow_tests.rs"]
 mod tests;

@@ -7,6 +7,7 @@
 //! prints every thread's stack to stderr — captured into the agent's log. The dump is waited for up to
 //! [`DUMP_WAIT`]; its innermost frames go into the incident's detail, the alert and the agent's log.
 
+use crate::control::Verb;
 use crate::event::{AgentId, Event, ExitInfo};
 use crate::output::lock;
 use crate::supervisor::Supervisor;
@@ -221,7 +222,18 @@ impl Supervisor {
             log.flush();
         }
         cause.detail.frames = frames;
-        self.alerts.send(Alert {
+        // An operator's stop (or a shutdown, or a reload removing it) issued while the kill was under
+        // way wins: the agent is not restarted, so there is no "hung and was restarted" alert.
+        let agent = &self.agents[id];
+        let operator_wins = agent.operator_stopped
+            || agent.removed
+            || agent.pending.as_ref().is_some_and(|p| p.verb == Verb::Stop)
+            || self.stopping;
+        if operator_wins {
+            tracing::info!(agent = %name, "hung agent stopped by the operator: no hang alert");
+            return Some(cause);
+        }
+        self.alert(Alert {
             key: format!("{name}:hung"),
             severity: Severity::High,
             source: crate::SOURCE.into(),

@@ -29,6 +29,7 @@ pub mod event;
 pub mod findings;
 pub mod fixing;
 pub mod follow;
+pub mod followers;
 pub mod forward;
 pub mod hang;
 pub mod healer;
@@ -43,6 +44,7 @@ pub mod live_docs;
 pub mod log_tail;
 pub mod log_writer;
 pub mod metrics;
+pub mod mute;
 pub mod oom;
 pub mod operator;
 pub mod output;
@@ -189,7 +191,7 @@ pub async fn run_with_clock(
     // Bound before any agent runs (microseconds), so a taken port fails the start cleanly.
     let listener = bind_http(&config).await?;
     let follow_stop = CancellationToken::new();
-    let followers = follow::start_all(&sup, &follow_stop);
+    let followers = followers::Followers::start(&sup, &follow_stop);
     start_agents(&mut sup, crashed);
     // Alerts from the agents' first start are sent again by `announce_holds`, once the handle is set.
     sup.alerts = service.alerts().clone();
@@ -199,6 +201,8 @@ pub async fn run_with_clock(
         path: loaded.path.clone().filter(|_| !loaded.used_defaults),
         store: store.clone(),
         alert_stop: alert_stop.clone(),
+        followers,
+        alerter_task: None,
     });
     state_writer.set_alerts(sup.alerts.clone());
     announce_holds(&sup, corrupt);
@@ -229,9 +233,8 @@ pub async fn run_with_clock(
     sup.run(&mut rx, service.token()).await;
     sup.stop_all(&mut rx).await;
     // The followers read the stopped agents' last lines, then their positions are final.
-    follow_stop.cancel();
-    for f in followers {
-        let _ = tokio::time::timeout(Duration::from_secs(2), f).await;
+    if let Some(ctx) = sup.reload.as_mut() {
+        std::mem::take(&mut ctx.followers).finish().await;
     }
     while let Ok(ev) = rx.try_recv() {
         sup.on_event(ev);

@@ -86,6 +86,7 @@ impl Supervisor {
             Verb::Restart => self.operator_restart(id),
             Verb::Start => Answer::Now(self.operator_start(id)),
             Verb::Resume => Answer::Now(self.operator_resume(id)),
+            Verb::Mute => Answer::Now(self.operator_mute(id)),
             Verb::Reload | Verb::Status | Verb::Apply | Verb::Skip => {
                 Answer::Now(Reply::refused("names no agent"))
             }

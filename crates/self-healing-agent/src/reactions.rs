@@ -194,7 +194,7 @@ impl Supervisor {
                 (Some(d), None) => format!("{name}: {} ({d})", inc.kind),
                 (None, _) => format!("{name}: {}", inc.kind),
             };
-            self.alerts.send(Alert {
+            self.alert(Alert {
                 key,
                 severity: if critical {
                     Severity::Critical
@@ -311,7 +311,7 @@ impl Supervisor {
             .get(&name)
             .copied()
             .unwrap_or(0);
-        self.alerts.send(Alert {
+        self.alert(Alert {
             // One key per reason: a budget hold must not swallow a later needs-attention alert.
             key: format!("{name}:hold:{slug}"),
             severity: Severity::High,
@@ -390,7 +390,7 @@ impl Supervisor {
             None,
             &msg,
         );
-        self.alerts.send(Alert {
+        self.alert(Alert {
             key: format!("{name}:attention_trial"),
             severity: Severity::High,
             source: crate::SOURCE.into(),

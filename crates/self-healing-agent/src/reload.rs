@@ -9,7 +9,7 @@ use crate::control::{Reply, Source, Verb};
 use crate::healer::HealerConfig;
 use crate::output::lock;
 use crate::supervisor::Supervisor;
-use healing_core::alert::{Alert, Alerter};
+use healing_core::alert::{Alert, AlertHandle, Alerter};
 use healing_core::catalogue::Catalogue;
 use healing_core::config::{AgentConfig, Config};
 use healing_core::config_load::LoadedConfig;
@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// What a reload needs besides the supervisor's own state.
@@ -33,6 +34,10 @@ pub struct ReloadCtx {
     pub store: Arc<StateStore>,
     /// Stops the alerters at shutdown.
     pub alert_stop: CancellationToken,
+    /// The log-file followers, adjusted to the new agents.
+    pub followers: crate::followers::Followers,
+    /// The alerter a reload built last (stopped, after a flush, when the next reload replaces it).
+    pub alerter_task: Option<(CancellationToken, JoinHandle<()>)>,
 }
 
 /// Which configuration is in force (shown by `status`).
@@ -181,16 +186,21 @@ impl Supervisor {
         }
         self.catalogue = catalogue;
         if new.alerts != self.config.alerts
-            && let Some(ctx) = &self.reload
+            && let Some(ctx) = self.reload.as_mut()
         {
-            let (handle, _task) = Alerter::spawn(
+            let stop = ctx.alert_stop.child_token();
+            let (handle, task) = Alerter::spawn(
                 &new.alerts,
                 ctx.store.clone(),
                 crate::SOURCE,
                 self.clock.clone(),
-                ctx.alert_stop.clone(),
+                stop.clone(),
             );
-            self.alerts = handle;
+            let old = std::mem::replace(&mut self.alerts, handle);
+            // The service's own alerter also serves the state writer and the store watch: it stays.
+            if let Some((old_stop, old_task)) = ctx.alerter_task.replace((stop, task)) {
+                tokio::spawn(retire_alerter(old, old_stop, old_task));
+            }
         }
         self.config = new.clone();
         self.base_dir = loaded.base_dir;
@@ -231,6 +241,10 @@ impl Supervisor {
                 }
             }
         }
+        if let Some(mut ctx) = self.reload.take() {
+            ctx.followers.sync(self);
+            self.reload = Some(ctx);
+        }
         changes
     }
 
@@ -259,6 +273,27 @@ impl Supervisor {
         self.end_process(id, pid, reason);
     }
 }
+
+/// Ends an alerter a later reload replaced: what it holds is delivered within
+/// [`healing_core::service::ALERT_FLUSH`] (the rest is parked in the outbox), then its task stops.
+async fn retire_alerter(old: AlertHandle, stop: CancellationToken, task: JoinHandle<()>) {
+    if tokio::time::timeout(healing_core::service::ALERT_FLUSH, old.flush())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "the replaced alerter did not deliver in time; the rest waits in the outbox"
+        );
+    }
+    stop.cancel();
+    match tokio::time::timeout(PARK, task).await {
+        Ok(_) => tracing::info!("previous alerter stopped (alert settings reloaded)"),
+        Err(_) => tracing::warn!("previous alerter did not stop in time"),
+    }
+}
+
+/// How long a stopped alerter may take to park what it holds in the outbox.
+const PARK: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[cfg(test)]
 mod tests {

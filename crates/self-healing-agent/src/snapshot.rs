@@ -71,6 +71,10 @@ impl Supervisor {
                     breaker: breaker_name(self.healer.breaker_state(&key, now)),
                     breaker_next_trial_at: self.healer.breaker_next_trial(&key, now).map(rfc3339),
                     stopped_by: a.operator_stopped.then_some("operator"),
+                    muted_until: a
+                        .muted_until
+                        .filter(|_| crate::mute::is_muted(a, now))
+                        .map(rfc3339),
                     waiting_for: a.waiting_for.clone(),
                 },
             );

@@ -62,6 +62,9 @@ pub struct AgentStatus {
     /// `operator` when an operator's `stop` keeps it stopped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped_by: Option<&'static str>,
+    /// Its alerts are muted until then (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub muted_until: Option<String>,
 }
 
 /// How the last process ended.

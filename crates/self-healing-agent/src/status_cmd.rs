@@ -185,10 +185,13 @@ fn agents_table(
             },
             None => "-".into(),
         };
-        let status = match a.get("stopped_by").and_then(Value::as_str) {
+        let mut status = match a.get("stopped_by").and_then(Value::as_str) {
             Some(by) => format!("{} by {}", text(a.get("status")), cell(by)),
             None => text(a.get("status")),
         };
+        if a.get("muted_until").and_then(Value::as_str).is_some() {
+            status.push_str(" (muted)");
+        }
         rows.push(vec![
             cell(name),
             status,

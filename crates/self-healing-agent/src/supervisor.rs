@@ -193,7 +193,7 @@ impl Supervisor {
                     .or_default() += 1;
                 agent.last_incident = Some((*e.incident, now));
                 self.record(&name, "held", Some(kind), None, None, &e.message);
-                self.alerts.send(Alert {
+                self.alert(Alert {
                     key: format!("spawn:{name}"),
                     severity: Severity::High,
                     source: crate::SOURCE.into(),

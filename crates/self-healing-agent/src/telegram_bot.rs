@@ -12,18 +12,14 @@ use crate::supervisor::Supervisor;
 use crate::telegram_api::{BotApi, CallbackQuery, Message, Update};
 use healing_core::config::TelegramConfig;
 use healing_core::redact::{self, Secret};
-use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// `/logs` without a count.
 const TELEGRAM_LOG_LINES: usize = 20;
 /// `/logs` at most (one message).
 const MAX_TELEGRAM_LOG_LINES: usize = 100;
-/// How long Mute silences an agent's hold notices.
-const MUTE: Duration = Duration::from_secs(3600);
 /// Longest pause after failed polls.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -45,7 +41,6 @@ struct Bot {
     chat_id: String,
     allowed: Vec<i64>,
     events: mpsc::UnboundedSender<Event>,
-    muted: BTreeMap<String, Instant>,
 }
 
 /// Starts the bot when commands are on and the token and chat id are set; returns the channel hold
@@ -74,7 +69,6 @@ pub fn start(
         chat_id,
         allowed: cfg.allowed_user_ids.clone(),
         events,
-        muted: BTreeMap::new(),
     };
     tokio::spawn(bot.run(rx, stop));
     tracing::info!("Telegram commands on");
@@ -84,7 +78,7 @@ pub fn start(
 impl Supervisor {
     /// Tells the chat an agent is held, with buttons (when the bot runs).
     pub(crate) fn notify_hold(&self, agent: &str, text: &str) {
-        if let Some(tx) = &self.hold_notices {
+        if let Some(tx) = self.hold_notices.as_ref().filter(|_| !self.muted(agent)) {
             let _ = tx.send(HoldNotice {
                 agent: agent.to_string(),
                 text: text.to_string(),
@@ -214,11 +208,7 @@ impl Bot {
         let data = q.data.as_deref().unwrap_or("");
         let (action, name) = data.split_once(':').unwrap_or((data, ""));
         let text = match action {
-            "mute" => {
-                self.muted.insert(name.to_string(), Instant::now() + MUTE);
-                format!("🔕 {name}: hold notices muted for 1 h")
-            }
-            "resume" | "restart" | "apply" | "skip" => {
+            "resume" | "restart" | "apply" | "skip" | "mute" => {
                 let verb = Verb::parse(action).unwrap_or(Verb::Resume);
                 let req = Request {
                     verb,
@@ -239,13 +229,6 @@ impl Bot {
     }
 
     async fn hold_notice(&mut self, n: HoldNotice) {
-        if self
-            .muted
-            .get(&n.agent)
-            .is_some_and(|until| Instant::now() < *until)
-        {
-            return;
-        }
         let buttons: Vec<(&str, String)> = match n.proposal {
             Some(id) => vec![
                 ("Apply", format!("apply:{id}")),

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, Webhook, fast, wait_for};
+use common::{Binary, Project, Webhook, ctl, fast, wait_for};
 use std::time::Duration;
 
 /// Touches its heartbeat for half a second, then is stuck in `stuck()` (line 9) forever.
@@ -152,5 +152,44 @@ async fn fewer_failed_probes_than_the_threshold_do_not_kill_a_healthy_agent() {
         "{}",
         line()
     );
+    assert!(sup.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_stop_during_a_hang_kill_wins_no_hang_alert_and_no_restart() {
+    let p = Project::new();
+    p.write("worker.py", WORKER);
+    // The dump takes a while: the operator's stop arrives while the hung agent is being handled.
+    p.write(
+        "healing.toml",
+        &config(r#"dump_command = ["sh", "-c", "touch dumping; sleep 1.5; echo '    stuck (dumped.py:3)'"]"#),
+    );
+    let hook = Webhook::start().await;
+    let sup = Binary::start(&p, &[("HEALING_WEBHOOK_URL", hook.url.as_str())]);
+    assert!(
+        wait_for(Duration::from_secs(20), || p
+            .path()
+            .join("dumping")
+            .exists())
+        .await
+    );
+    // A blocking call: the webhook keeps being served on the other worker thread.
+    let (code, out, err) = ctl(&p, &["stop", "worker"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let status = || {
+        p.state("agent_status.json")
+            .map(|s| s["agents"]["worker"].clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        wait_for(Duration::from_secs(10), || status()["stopped_by"]
+            == "operator")
+        .await
+    );
+    // Longer than the restart delay and the alert worker's delivery.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(status()["pid"].is_null(), "restarted: {}", status());
+    let texts = hook.texts();
+    assert!(!texts.iter().any(|t| t.contains("hung")), "{texts:#?}");
     assert!(sup.stop().success());
 }

@@ -104,3 +104,106 @@ fn reload_applies_only_the_difference_and_keeps_unchanged_agents_running() {
     assert!(poll(Duration::from_secs(5), || hash(&p) != hash_before));
     assert!(sup.stop().success());
 }
+
+#[test]
+fn reload_follows_the_log_file_of_an_added_agent_and_stops_following_a_removed_one() {
+    let p = Project::new();
+    p.write("sleeper.py", SLEEPER);
+    p.write("added.log", "INFO before the agent existed\n");
+    p.write("healing.toml", &fast(&agent("keep", "1")));
+    let sup = Binary::start(&p, &[]);
+    assert!(poll(Duration::from_secs(15), || p
+        .running_pid("keep")
+        .is_some()));
+
+    let with_log = format!("{}log_file = \"added.log\"\n", agent("added", "1"));
+    p.write(
+        "healing.toml",
+        &fast(&format!("{}{with_log}", agent("keep", "1"))),
+    );
+    let (code, out, err) = ctl(&p, &["reload"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(poll(Duration::from_secs(15), || p
+        .running_pid("added")
+        .is_some()));
+    let append = |text: &str| {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(p.path().join("added.log"))
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    };
+    let last_line = || {
+        p.state("agent_status.json")
+            .and_then(|s| {
+                s["agents"]["added"]["last_incident"]["line"]
+                    .as_str()
+                    .map(String::from)
+            })
+            .unwrap_or_default()
+    };
+    // The follower may open the file a moment after the reload answers: keep appending until seen.
+    assert!(
+        poll(Duration::from_secs(20), || {
+            if last_line().contains("MemoryError") {
+                return true;
+            }
+            append("MemoryError\nINFO still here\n");
+            std::thread::sleep(Duration::from_millis(300));
+            false
+        }),
+        "{:?}",
+        p.state("agent_status.json")
+    );
+
+    // Removed again: its follower lets go of the file (its position is forgotten).
+    p.write("healing.toml", &fast(&agent("keep", "1")));
+    let (code, out, err) = ctl(&p, &["reload"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let file = p.path().join("added.log").display().to_string();
+    assert!(
+        poll(Duration::from_secs(15), || p
+            .state("self_healing_state.json")
+            .is_some_and(|s| s["follow_offsets"].get(&file).is_none())),
+        "{:?}",
+        p.state("self_healing_state.json")
+            .map(|s| s["follow_offsets"].clone())
+    );
+    assert!(sup.stop().success());
+}
+
+#[test]
+fn an_alerter_replaced_by_a_later_reload_is_stopped() {
+    let p = Project::new();
+    p.write("sleeper.py", SLEEPER);
+    let with = |severity: &str| {
+        fast(&format!(
+            "[alerts]\nmin_severity = \"{severity}\"\n{}",
+            agent("keep", "1")
+        ))
+    };
+    p.write("healing.toml", &with("high"));
+    let sup = Binary::start(&p, &[]);
+    assert!(poll(Duration::from_secs(15), || p
+        .running_pid("keep")
+        .is_some()));
+    let log = || std::fs::read_to_string(p.path().join("supervisor.err")).unwrap_or_default();
+    let stopped = "previous alerter stopped";
+
+    p.write("healing.toml", &with("medium"));
+    assert_eq!(ctl(&p, &["reload"]).0, 0);
+    // The reload answers once it is applied; the service's own alerter stays (others use it).
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!log().contains(stopped), "{}", log());
+    p.write("healing.toml", &with("critical"));
+    assert_eq!(ctl(&p, &["reload"]).0, 0);
+    // The alerter of the first reload flushes and ends; the latest one keeps running.
+    assert!(
+        poll(Duration::from_secs(15), || log().matches(stopped).count()
+            == 1),
+        "{}",
+        log()
+    );
+    assert!(sup.stop().success());
+}

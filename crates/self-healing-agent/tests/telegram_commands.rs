@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, fast, wait_for};
+use common::{Binary, Project, Webhook, ctl, fast, wait_for};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -187,5 +187,87 @@ async fn a_proposed_fix_is_applied_from_its_telegram_button() {
     assert!(wait_for(long, || sent(&tg, "editMessageText", "proposal 1 applied")).await);
     assert!(wait_for(long, || p.path().join("data/reports/out.txt").exists()).await);
     assert!(wait_for(long, || agent(&p, "writer")["status"] == "running").await);
+    assert!(sup.stop().success());
+}
+
+/// Waits for `go_<name>` in its directory, then prints one traceback of its own bug and idles.
+fn bug_after_go(name: &str, error: &str) -> String {
+    format!(
+        "import os, time, traceback\nprint('up', flush=True)\n\
+         while not os.path.exists('go_{name}'):\n    time.sleep(0.05)\n\
+         try:\n    raise {error}('{name} broke')\nexcept {error}:\n    traceback.print_exc()\nprint('idle', flush=True)\n\
+         time.sleep(300)\n"
+    )
+}
+
+#[tokio::test]
+async fn mute_from_the_chat_silences_every_sink_for_that_agent_only() {
+    let (url, tg) = fake_telegram().await;
+    let hook = Webhook::start().await;
+    let p = Project::new();
+    p.write("noisy.py", &bug_after_go("noisy", "KeyError"));
+    p.write("quiet.py", &bug_after_go("quiet", "LookupError"));
+    p.write(
+        "healing.toml",
+        &fast(&format!(
+            "[alerts]\nmin_severity = \"medium\"\n\
+             [alerts.telegram]\napi_base = \"{url}\"\ncommands = true\n\
+             [[agents]]\nname = \"noisy\"\ncommand = [\"python3\", \"noisy.py\"]\n\
+             [[agents]]\nname = \"quiet\"\ncommand = [\"python3\", \"quiet.py\"]\n"
+        )),
+    );
+    let env = [
+        ("TELEGRAM_BOT_TOKEN", "123:secret-token"),
+        ("TELEGRAM_CHAT_ID", "100"),
+        ("HEALING_WEBHOOK_URL", hook.url.as_str()),
+    ];
+    let sup = Binary::start(&p, &env);
+    let long = Duration::from_secs(30);
+    assert!(wait_for(long, || agent(&p, "noisy")["status"] == "running").await);
+    assert!(wait_for(long, || agent(&p, "quiet")["status"] == "running").await);
+
+    push(
+        &tg,
+        json!({"callback_query": {"id": "cb-mute", "from": {"id": 5}, "data": "mute:noisy",
+            "message": {"message_id": 3, "chat": {"id": 100}}}}),
+    );
+    assert!(wait_for(long, || sent(&tg, "editMessageText", "muted for 1 h")).await);
+    assert!(wait_for(long, || agent(&p, "noisy")["muted_until"].is_string()).await);
+    let (code, out, _) = ctl(&p, &["status"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("(muted)"), "{out}");
+
+    p.write("go_quiet", "");
+    assert!(
+        wait_for(long, || hook
+            .texts()
+            .iter()
+            .any(|t| t.contains("quiet broke")))
+        .await,
+        "{:#?} {} {}",
+        hook.texts(),
+        agent(&p, "quiet"),
+        std::fs::read_to_string(p.path().join("supervisor.err")).unwrap_or_default()
+    );
+    p.write("go_noisy", "");
+    // The muted agent's incident was diagnosed, and still no alert about it anywhere.
+    assert!(
+        wait_for(long, || agent(&p, "noisy")["last_incident"]["line"]
+            .as_str()
+            .is_some_and(|l| l.contains("noisy broke")))
+        .await
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let texts = hook.texts();
+    assert!(
+        !texts.iter().any(|t| t.contains("noisy broke")),
+        "{texts:#?}"
+    );
+    assert!(!sent(&tg, "sendMessage", "noisy broke"));
+    let history = p
+        .state("self_healing_state.json")
+        .map(|s| s["history"].to_string())
+        .unwrap_or_default();
+    assert!(history.contains("mute by operator (telegram)"), "{history}");
     assert!(sup.stop().success());
 }
