@@ -10,16 +10,16 @@
 //! reach a log line, the outbox or an error message.
 
 mod dedup;
-mod format;
 mod gate;
-mod http;
+mod message;
 mod outbox;
 mod rate;
 mod telegram;
+mod transport;
 mod webhook;
 mod worker;
 
-pub use format::{MAX_MESSAGE_UNITS, escape};
+pub use message::{MAX_MESSAGE_UNITS, escape};
 pub use outbox::{OutboxDoc, OutboxEntry};
 
 use crate::clock::SharedClock;
