@@ -5,8 +5,8 @@
 //! |---|---|
 //! | [`cli`], [`commands`], [`scan`] | the command line and its one-shot commands; `scan` replays log files through the catalogue and policy |
 //! | [`startup`] | what [`run`] wires around the event loop, and the order it is ended in |
-//! | [`supervisor`], [`event_loop`], [`reactions`], [`fixing`], [`shutdown`], [`health_probe`] | the event loop and what it does with events |
-//! | [`healer`], [`correlation`], [`agent_state`] | the pure decisions: backoff, budget, breaker, correlation, lifecycle |
+//! | [`supervisor`], [`event_loop`], [`reactions`], [`incident_reactions`], [`fixing`], [`shutdown`], [`health_probe`] | the event loop and what it does with events |
+//! | [`healer`], [`decision`], [`correlation`], [`agent_state`] | the pure decisions: backoff, budget, breaker, correlation, lifecycle |
 //! | [`spawn`], [`output`], [`log_writer`], [`oom`] | processes: spawning, capture, exit and OOM detection |
 //! | [`forward`] | agent output copied to the supervisor's stdout (Render's log stream), bounded |
 //! | [`lifetime`], [`proc_tree`] | no agent outlives the supervisor: death signal, subreaper, leftovers |
@@ -26,6 +26,7 @@ pub mod control_kv;
 pub mod control_socket;
 pub mod control_transports;
 pub mod correlation;
+pub mod decision;
 pub mod documents;
 pub mod event;
 pub mod event_loop;
@@ -42,6 +43,7 @@ pub mod http_access;
 pub mod http_conn;
 pub mod http_control;
 pub mod import_check;
+pub mod incident_reactions;
 pub mod lifetime;
 pub mod live_docs;
 pub mod log_tail;
