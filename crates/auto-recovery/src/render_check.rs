@@ -3,7 +3,7 @@
 //! that is down.
 
 use crate::deploys::{self, Assessment};
-use crate::findings::Findings;
+use crate::check_findings::Findings;
 use crate::pass::PassContext;
 use crate::state_doc::{ActionRecord, CrashRef, DeployRef, RecoveryState, RenderServiceStatus};
 use healing_core::kind::Severity;
