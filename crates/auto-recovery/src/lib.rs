@@ -16,9 +16,9 @@
 //! | [`state_doc`] | the state document |
 //! | [`run`] | set-up, the loop, shutdown |
 
+pub mod check_findings;
 pub mod dependencies;
 pub mod deploys;
-pub mod check_findings;
 pub mod pass;
 pub mod render_check;
 pub mod run;
