@@ -169,26 +169,11 @@ impl Running {
 
     /// Stops every agent, writes the final state, then ends what [`start`] started, in reverse.
     pub(crate) async fn stop(self) -> anyhow::Result<()> {
-        let Running {
-            mut sup,
-            mut rx,
-            service,
-            state_writer,
-            writer,
-            followers,
-            follow_stop,
-            alert_stop,
-            control_stop,
-            transports,
-            http_stop,
-            http_task,
-            reaper_stop,
-            reaper,
-        } = self;
+        let (mut sup, mut rx, service) = (self.sup, self.rx, self.service);
         sup.stop_all(&mut rx).await;
         // The followers read the stopped agents' last lines, then their positions are final.
-        follow_stop.cancel();
-        for f in followers {
+        self.follow_stop.cancel();
+        for f in self.followers {
             let _ = tokio::time::timeout(Duration::from_secs(2), f).await;
         }
         while let Ok(ev) = rx.try_recv() {
@@ -198,21 +183,21 @@ impl Running {
         final_snapshot.state.clean_shutdown = true;
         let alerts = sup.alerts.clone();
         drop(sup);
-        let _ = writer.await;
-        tokio::task::spawn_blocking(move || state_writer.write(&final_snapshot))
+        let _ = self.writer.await;
+        tokio::task::spawn_blocking(move || self.state_writer.write(&final_snapshot))
             .await
             .context("final state write panicked")?;
         // An alerter a reload built delivers what the shutdown queued; the rest waits in the outbox.
         let _ = tokio::time::timeout(healing_core::service::ALERT_FLUSH, alerts.flush()).await;
-        alert_stop.cancel();
-        control_stop.cancel();
-        transports.finish().await;
-        http_stop.cancel();
-        if let Some(task) = http_task {
+        self.alert_stop.cancel();
+        self.control_stop.cancel();
+        self.transports.finish().await;
+        self.http_stop.cancel();
+        if let Some(task) = self.http_task {
             let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
         }
-        reaper_stop.cancel();
-        let _ = reaper.await;
+        self.reaper_stop.cancel();
+        let _ = self.reaper.await;
         // Delivers what the shutdown itself queued, stops the store watch, releases the lock or lease.
         service.finish().await?;
         Ok(())
