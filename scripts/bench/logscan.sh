@@ -10,19 +10,14 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
-shared="${LOGSCAN_SHARED:-$repo/../shared/bench/logscan}"
-# A git worktree under <root>/wt/<name> sits one level deeper than the main checkout.
-[[ -d "$shared" || -n "${LOGSCAN_SHARED:-}" ]] || shared="$repo/../../shared/bench/logscan"
-[[ -f "$shared/patterns.txt" ]] || { echo "no corpus generator at $shared (set LOGSCAN_SHARED)" >&2; exit 1; }
+# shellcheck source=scripts/bench/logscan-env.sh
+source "$repo/scripts/bench/logscan-env.sh"
 corpus="${LOGSCAN_CORPUS:-/tmp/logscan/corpus-1g.log}"
 size="${LOGSCAN_SIZE:-1GiB}"
 runs="${RUNS:-5}"
 rg="${RG:-/tmp/logscan/rg-root/bin/rg}"
 
-if [[ ! -f "$corpus" ]]; then
-  echo "generating $size corpus at $corpus"
-  python3 "$shared/gen_corpus.py" --size "$size" --out "$corpus"
-fi
+ensure_corpus "$corpus" "$size"
 if [[ ! -x "$rg" ]]; then
   echo "installing ripgrep into /tmp/logscan/rg-root (takes minutes)"
   timeout 1800 cargo install ripgrep --root /tmp/logscan/rg-root

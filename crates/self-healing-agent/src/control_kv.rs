@@ -8,12 +8,12 @@ use crate::control::{
     self, DEFAULT_LOG_LINES, MAX_LOG_LINES, Outcome, Reply, Request, Source, Verb,
 };
 use crate::event::Event;
-use crate::log_tail::{redact_line, tail};
+use crate::log_tail::tail;
+use healing_core::redact;
 use redis::AsyncConnectionConfig;
 use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -77,7 +77,6 @@ pub fn serve(
     ns: String,
     instance: String,
     events: mpsc::UnboundedSender<Event>,
-    secrets: Arc<Vec<String>>,
     stop: CancellationToken,
 ) -> Option<tokio::task::JoinHandle<()>> {
     let client = redis::Client::open(url).ok()?;
@@ -105,9 +104,8 @@ pub fn serve(
                     }
                     Ok(None) => {}
                     Ok(Some((_, body))) => {
-                        let (push, events, secrets, ns) =
-                            (push.clone(), events.clone(), secrets.clone(), ns.clone());
-                        tokio::spawn(handle(body, push, events, secrets, ns));
+                        let (push, events, ns) = (push.clone(), events.clone(), ns.clone());
+                        tokio::spawn(handle(body, push, events, ns));
                     }
                 }
             }
@@ -119,7 +117,6 @@ async fn handle(
     body: String,
     mut conn: MultiplexedConnection,
     events: mpsc::UnboundedSender<Event>,
-    secrets: Arc<Vec<String>>,
     ns: String,
 ) {
     let Ok(env) = serde_json::from_str::<Envelope>(&body) else {
@@ -154,7 +151,7 @@ async fn handle(
     if let (Verb::Logs, Some(path), Outcome::Done) = (req.verb, reply.log_path, reply.outcome) {
         let n = req.lines.unwrap_or(DEFAULT_LOG_LINES).min(MAX_LOG_LINES);
         if let Ok(Ok((lines, _))) = tokio::task::spawn_blocking(move || tail(&path, n)).await {
-            answer.lines = lines.iter().map(|l| redact_line(l, &secrets)).collect();
+            answer.lines = lines.iter().map(|l| redact::line(l)).collect();
         }
     }
     push(&mut conn, &key, &answer).await;

@@ -7,7 +7,7 @@ use crate::control::{
     self, DEFAULT_LOG_LINES, MAX_LOG_LINES, Outcome, Reply, Request, Source, Verb,
 };
 use crate::event::Event;
-use crate::log_tail::{FOLLOW_POLL, read_new, redact_line, tail};
+use crate::log_tail::{FOLLOW_POLL, read_new, tail};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -37,7 +37,6 @@ pub fn socket_path(state_dir: &Path) -> PathBuf {
 pub fn serve(
     path: PathBuf,
     events: mpsc::UnboundedSender<Event>,
-    secrets: Arc<Vec<String>>,
     stop: CancellationToken,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
     match std::fs::remove_file(&path) {
@@ -61,9 +60,9 @@ pub fn serve(
             };
             match conn {
                 Ok((stream, _)) => {
-                    let (events, secrets, stop) = (events.clone(), secrets.clone(), stop.clone());
+                    let (events, stop) = (events.clone(), stop.clone());
                     tokio::spawn(async move {
-                        handle(stream, events, secrets, stop).await;
+                        handle(stream, events, stop).await;
                         drop(permit);
                     });
                 }
@@ -74,12 +73,7 @@ pub fn serve(
     }))
 }
 
-async fn handle(
-    stream: UnixStream,
-    events: mpsc::UnboundedSender<Event>,
-    secrets: Arc<Vec<String>>,
-    stop: CancellationToken,
-) {
+async fn handle(stream: UnixStream, events: mpsc::UnboundedSender<Event>, stop: CancellationToken) {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     let mut reader = tokio::io::BufReader::new(read.take(MAX_REQUEST));
@@ -103,7 +97,7 @@ async fn handle(
         && req.verb == Verb::Logs
     {
         let n = req.lines.unwrap_or(DEFAULT_LOG_LINES).min(MAX_LOG_LINES);
-        stream_log(&mut write, path, n, req.follow, &secrets, &stop).await;
+        stream_log(&mut write, path, n, req.follow, &stop).await;
     }
 }
 
@@ -122,7 +116,6 @@ async fn stream_log(
     path: &Path,
     n: usize,
     follow: bool,
-    secrets: &[String],
     stop: &CancellationToken,
 ) {
     let (lines, mut offset) = match tail(path, n) {
@@ -134,7 +127,7 @@ async fn stream_log(
             return;
         }
     };
-    if write_lines(write, &lines, secrets).await.is_err() || !follow {
+    if write_lines(write, &lines).await.is_err() || !follow {
         return;
     }
     loop {
@@ -146,7 +139,7 @@ async fn stream_log(
             continue;
         };
         offset = next;
-        if write_lines(write, &lines, secrets).await.is_err() {
+        if write_lines(write, &lines).await.is_err() {
             return;
         }
     }
@@ -155,11 +148,10 @@ async fn stream_log(
 async fn write_lines(
     write: &mut tokio::net::unix::OwnedWriteHalf,
     lines: &[String],
-    secrets: &[String],
 ) -> std::io::Result<()> {
     let mut out = String::new();
     for l in lines {
-        out.push_str(&redact_line(l, secrets));
+        out.push_str(&healing_core::redact::line(l));
         out.push('\n');
     }
     write.write_all(out.as_bytes()).await?;

@@ -2,8 +2,7 @@
 //! Value channel (with `state_url`) and the Telegram command bot. Each ends in [`crate::control`].
 
 use crate::supervisor::Supervisor;
-use crate::{control, control_kv, control_socket, log_tail, telegram_bot};
-use std::sync::Arc;
+use crate::{control, control_kv, control_socket, telegram_bot};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -32,24 +31,18 @@ pub fn start(
     state_dir: &std::path::Path,
     stop: &CancellationToken,
 ) -> Transports {
-    let secrets = Arc::new(log_tail::secrets_of(&sup.config));
-    let socket = start_control(sup, state_dir, secrets.clone(), stop);
+    let socket = start_control(sup, state_dir, stop);
     let key_value = sup.config.state_url.as_deref().and_then(|url| {
         control_kv::serve(
             url,
             healing_core::state::namespace(),
             healing_core::state::instance_id(),
             sup.tx.clone(),
-            secrets.clone(),
             stop.clone(),
         )
     });
-    sup.hold_notices = telegram_bot::start(
-        &sup.config.alerts.telegram,
-        sup.tx.clone(),
-        secrets,
-        stop.clone(),
-    );
+    sup.hold_notices =
+        telegram_bot::start(&sup.config.alerts.telegram, sup.tx.clone(), stop.clone());
     reload_on_sighup(sup, stop);
     Transports { socket, key_value }
 }
@@ -59,11 +52,10 @@ pub fn start(
 fn start_control(
     sup: &Supervisor,
     state_dir: &std::path::Path,
-    secrets: Arc<Vec<String>>,
     stop: &CancellationToken,
 ) -> Option<tokio::task::JoinHandle<()>> {
     let path = control_socket::socket_path(state_dir);
-    match control_socket::serve(path.clone(), sup.tx.clone(), secrets, stop.clone()) {
+    match control_socket::serve(path.clone(), sup.tx.clone(), stop.clone()) {
         Ok(task) => Some(task),
         Err(e) => {
             tracing::warn!(socket = %path.display(), error = %e, "cannot serve the control socket");

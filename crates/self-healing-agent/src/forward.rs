@@ -7,7 +7,6 @@
 //! writes. When stdout does not keep up (a pipe nobody reads, a stalled terminal), the queue fills and
 //! further lines are dropped and counted; the count is reported in the stream once writing resumes.
 
-use healing_core::redact::scrub;
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -84,19 +83,14 @@ pub struct Forwarder {
 }
 
 impl Forwarder {
-    /// Starts the writer thread on `out`. `secrets` are masked in every line (known values only;
-    /// short ones are ignored by the redactor).
-    pub fn spawn(
-        out: Box<dyn Write + Send>,
-        format: Format,
-        secrets: Vec<String>,
-    ) -> io::Result<Self> {
+    /// Starts the writer thread on `out`. Every line passes the one redactor
+    /// (`healing_core::redact::line`: the registered secrets and credential shapes) before it is written.
+    pub fn spawn(out: Box<dyn Write + Send>, format: Format) -> io::Result<Self> {
         let (tx, rx) = sync_channel(QUEUE_LINES);
         let shared = Arc::new(Shared::default());
         let writer = Writer {
             out,
             format,
-            secrets,
             shared: shared.clone(),
             reported: 0,
             broken: false,
@@ -140,8 +134,6 @@ impl Forwarder {
 struct Writer {
     out: Box<dyn Write + Send>,
     format: Format,
-    /// Masked in every line (moved out when the thread starts).
-    secrets: Vec<String>,
     shared: Arc<Shared>,
     /// Drops already announced in the stream.
     reported: u64,
@@ -151,8 +143,6 @@ struct Writer {
 
 impl Writer {
     fn run(mut self, rx: Receiver<Line>) {
-        let owned = std::mem::take(&mut self.secrets);
-        let secrets: Vec<&str> = owned.iter().map(String::as_str).collect();
         let mut buf = Vec::with_capacity(64 * 1024);
         while let Ok(first) = rx.recv() {
             let mut batch = vec![first];
@@ -168,7 +158,7 @@ impl Writer {
             if !self.broken {
                 self.announce_drops(&mut buf);
                 for line in &batch {
-                    self.format_line(&mut buf, line, &secrets);
+                    self.format_line(&mut buf, line);
                 }
             }
             drop(batch);
@@ -205,18 +195,14 @@ impl Writer {
         }
     }
 
-    fn format_line(&self, buf: &mut Vec<u8>, line: &Line, secrets: &[&str]) {
+    fn format_line(&self, buf: &mut Vec<u8>, line: &Line) {
         let text = match self.format {
             // A terminal shows the agent's own colours; anywhere else they are noise.
             Format::Text { colour: true } => String::from_utf8_lossy(&line.text),
             _ => healing_core::matcher::clean(&line.text),
         };
-        // Most lines hold no secret: they are written without a copy.
-        if secrets.iter().any(|s| text.contains(s)) {
-            self.write_one(buf, &line.agent, &scrub(&text, secrets));
-        } else {
-            self.write_one(buf, &line.agent, &text);
-        }
+        // The redactor's own substring checks skip its rules on lines that cannot match them.
+        self.write_one(buf, &line.agent, &healing_core::redact::line(&text));
     }
 
     fn write_one(&self, buf: &mut Vec<u8>, agent: &str, text: &str) {
@@ -243,29 +229,6 @@ impl Writer {
             }
         }
     }
-}
-
-/// The values masked in forwarded lines: the supervisor's own secrets (alert tokens, webhook URL,
-/// Render API key, state URL) and every value of an agent's `env`, which the agent may well print.
-pub fn known_secrets(
-    config: &healing_core::config::Config,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Vec<String> {
-    let names = [
-        config.alerts.telegram.token_env.as_str(),
-        config.alerts.telegram.chat_id_env.as_str(),
-        config.alerts.webhook.url_env.as_str(),
-        config.recovery.render.api_key_env.as_str(),
-        "HEALING_STATE_URL",
-        "HEALING_HTTP_TOKEN",
-    ];
-    let mut out: Vec<String> = names.iter().filter_map(|n| env(n)).collect();
-    out.extend(config.state_url.iter().cloned());
-    out.extend(config.agents.iter().flat_map(|a| a.env.values().cloned()));
-    out.retain(|v| v.len() >= 4);
-    out.sort();
-    out.dedup();
-    out
 }
 
 /// A stable small hash, so an agent keeps its colour across restarts and runs.

@@ -55,15 +55,14 @@ fn agent(name: &str) -> Arc<str> {
 }
 
 /// A forwarder writing into `sink`.
-fn forwarder(sink: &Sink, format: Format, secrets: &[&str]) -> Forwarder {
-    let secrets = secrets.iter().map(|s| (*s).to_string()).collect();
-    Forwarder::spawn(Box::new(sink.clone()), format, secrets).unwrap()
+fn forwarder(sink: &Sink, format: Format) -> Forwarder {
+    Forwarder::spawn(Box::new(sink.clone()), format).unwrap()
 }
 
 #[test]
 fn text_lines_carry_the_agent_name_without_colour_codes() {
     let sink = Sink::default();
-    let f = forwarder(&sink, Format::Text { colour: false }, &[]);
+    let f = forwarder(&sink, Format::Text { colour: false });
     f.line(&agent("market_data"), b"\x1b[32mtick 42\x1b[0m\r");
     f.line(&agent("news_agent"), b"3 headlines");
     assert!(wait_until(|| f.written() == 2));
@@ -76,7 +75,7 @@ fn text_lines_carry_the_agent_name_without_colour_codes() {
 #[test]
 fn on_a_terminal_the_prefix_is_coloured_the_same_for_every_line_of_an_agent() {
     let sink = Sink::default();
-    let f = forwarder(&sink, Format::Text { colour: true }, &[]);
+    let f = forwarder(&sink, Format::Text { colour: true });
     f.line(&agent("a"), b"one");
     f.line(&agent("a"), b"two");
     assert!(wait_until(|| f.written() == 2));
@@ -92,22 +91,29 @@ fn on_a_terminal_the_prefix_is_coloured_the_same_for_every_line_of_an_agent() {
 #[test]
 fn json_lines_are_objects_with_an_agent_field_and_secrets_masked() {
     let sink = Sink::default();
-    let f = forwarder(&sink, Format::Json, &["s3cr3t-token-value"]);
+    // A value the config registered (an agent `env` value, say), as loading a config does.
+    let mut set = healing_core::secrets::SecretSet::default();
+    set.add_value("s3cr3t-token-value");
+    healing_core::secrets::register(set);
+    let f = forwarder(&sink, Format::Json);
     f.line(
         &agent("report_agent"),
-        b"posting with s3cr3t-token-value \"quoted\"",
+        b"posting with s3cr3t-token-value \"quoted\" to https://u:pw-in-url@host/x",
     );
     assert!(wait_until(|| f.written() == 1));
     let v: serde_json::Value = serde_json::from_str(sink.text().trim()).unwrap();
     assert_eq!(v["agent"], "report_agent");
-    assert_eq!(v["message"], "posting with *** \"quoted\"");
+    assert_eq!(
+        v["message"],
+        "posting with *** \"quoted\" to https://***@host/x"
+    );
     assert!(v["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
 }
 
 #[test]
 fn a_blocked_stdout_never_blocks_the_caller_and_drops_are_counted_then_announced() {
     let sink = Sink::blocked();
-    let f = forwarder(&sink, Format::Text { colour: false }, &[]);
+    let f = forwarder(&sink, Format::Text { colour: false });
     let a = agent("flood");
     let line = [b'x'; 200];
     let start = Instant::now();
@@ -123,7 +129,13 @@ fn a_blocked_stdout_never_blocks_the_caller_and_drops_are_counted_then_announced
     let dropped = f.dropped();
     assert!(dropped > 40_000, "dropped {dropped}");
     sink.unblock();
-    f.line(&a, b"after");
+    // The queue is still full the moment stdout unblocks: a line sent then may be dropped too, so
+    // "after" is offered until the writer, draining again, takes one.
+    assert!(wait_until(|| {
+        let before = f.dropped();
+        f.line(&a, b"after");
+        f.dropped() == before
+    }));
     assert!(wait_until(|| sink.text().contains("[flood] after")));
     let text = sink.text();
     assert!(
@@ -185,7 +197,7 @@ impl Write for Closed {
 
 #[test]
 fn a_closed_stdout_turns_every_line_into_a_counted_drop() {
-    let f = Forwarder::spawn(Box::new(Closed), Format::Text { colour: false }, vec![]).unwrap();
+    let f = Forwarder::spawn(Box::new(Closed), Format::Text { colour: false }).unwrap();
     for _ in 0..100 {
         f.line(&agent("a"), b"line");
     }

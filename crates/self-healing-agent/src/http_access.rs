@@ -2,7 +2,9 @@
 //!
 //! On loopback only this machine can connect, so everything is open. Beyond loopback (Render's
 //! `0.0.0.0:$PORT`), `GET /health` and `GET /metrics` stay open — Render's health check and a
-//! Prometheus scraper carry no credentials, and neither answer holds log text — while every other
+//! Prometheus scraper carry no credentials, and neither answer holds log text — and so does `GET /`,
+//! which then serves only the status page's shell, no agent data, unless the request carries the token
+//! (see [`crate::status_page::View`]: a browser opening the URL cannot send a header). Every other
 //! endpoint needs `Authorization: Bearer <HEALING_HTTP_TOKEN>`. Without that variable they answer 403:
 //! an exposed supervisor without a token is read-only-health, never wide open. Other modules (control
 //! endpoints, the status page) use [`guard`] or [`Access::check`] instead of their own check.
@@ -61,9 +63,25 @@ impl Access {
         path: &str,
         headers: &HeaderMap,
     ) -> Result<(), StatusCode> {
+        if is_public(method, path) {
+            return Ok(());
+        }
+        self.check_bearer(headers)
+    }
+
+    /// The rule for endpoints that need the token on every listener, loopback included: the control
+    /// endpoints change what runs, and on a shared host any local user can reach loopback. A token
+    /// shorter than [`MIN_TOKEN_LEN`] counts as unset, as for [`Access::for_listener`].
+    pub fn always_token(token: Option<String>) -> Access {
+        let token = token.map(|t| t.trim().to_string());
+        Access::Token(token.filter(|t| t.len() >= MIN_TOKEN_LEN).map(Secret::new))
+    }
+
+    /// The bearer part of [`Access::check`], whatever the path: `Ok` on loopback or with the right
+    /// token, 403 when no usable token is configured, 401 when the header is missing or wrong.
+    pub fn check_bearer(&self, headers: &HeaderMap) -> Result<(), StatusCode> {
         match self {
             Access::Local => Ok(()),
-            _ if is_public(method, path) => Ok(()),
             Access::Token(None) => Err(StatusCode::FORBIDDEN),
             Access::Token(Some(secret)) if bearer_matches(headers, secret.expose()) => Ok(()),
             Access::Token(Some(_)) => Err(StatusCode::UNAUTHORIZED),
@@ -71,9 +89,10 @@ impl Access {
     }
 }
 
-/// The endpoints anyone who can connect may call.
+/// The endpoints anyone who can connect may call (`/` decides for itself what it shows).
 pub fn is_public(method: &Method, path: &str) -> bool {
-    (method == Method::GET || method == Method::HEAD) && matches!(path, "/health" | "/metrics")
+    (method == Method::GET || method == Method::HEAD)
+        && matches!(path, "/health" | "/metrics" | "/")
 }
 
 /// `Authorization: Bearer <token>`, compared in constant time.
@@ -130,6 +149,11 @@ mod tests {
         let open = Access::for_listener(public, Some(token.into()));
         assert_eq!(open.check(&get, "/health", &headers(None)), Ok(()));
         assert_eq!(open.check(&get, "/metrics", &headers(None)), Ok(()));
+        assert_eq!(open.check(&get, "/", &headers(None)), Ok(()));
+        assert_eq!(
+            open.check(&get, "/status/page.json", &headers(None)),
+            Err(StatusCode::UNAUTHORIZED)
+        );
         assert_eq!(
             open.check(&get, "/health/self-healing", &headers(None)),
             Err(StatusCode::UNAUTHORIZED)
@@ -156,6 +180,43 @@ mod tests {
                 Err(StatusCode::FORBIDDEN)
             );
             assert_eq!(closed.check(&get, "/health", &headers(None)), Ok(()));
+        }
+    }
+
+    #[test]
+    fn always_token_requires_a_usable_token_whatever_the_listener() {
+        let token = "0123456789abcdef-token";
+        let good = format!("Bearer {token}");
+        let set = Access::always_token(Some(token.into()));
+        assert_eq!(set.check_bearer(&headers(Some(&good))), Ok(()));
+        assert_eq!(
+            set.check_bearer(&headers(None)),
+            Err(StatusCode::UNAUTHORIZED)
+        );
+        assert_eq!(
+            set.check_bearer(&headers(Some("Bearer 0123456789abcdef-tokeN"))),
+            Err(StatusCode::UNAUTHORIZED)
+        );
+        for unset in [None, Some(String::new()), Some("short".into())] {
+            assert_eq!(
+                Access::always_token(unset).check_bearer(&headers(Some(&good))),
+                Err(StatusCode::FORBIDDEN)
+            );
+        }
+    }
+
+    #[test]
+    fn bearer_comparison_needs_the_whole_token() {
+        let token = "secret-token-0123";
+        for (given, ok) in [
+            ("Bearer secret-token-0123", true),
+            ("bearer secret-token-0123", true),
+            ("Bearer secret-token-012", false),
+            ("Bearer secret-token-01234", false),
+            ("Basic secret-token-0123", false),
+            ("secret-token-0123", false),
+        ] {
+            assert_eq!(bearer_matches(&headers(Some(given)), token), ok, "{given}");
         }
     }
 }

@@ -39,6 +39,23 @@ impl Default for Limits {
     }
 }
 
+/// Descriptors the connection cap always leaves to the supervisor itself: agents' pipes and log files,
+/// state writes, fix commands, probes. Idle clients can never take them (see [`Limits::for_nofile`]).
+pub const FD_RESERVE: u64 = 48;
+
+impl Limits {
+    /// The default limits with the connection cap lowered, when the open-files limit `nofile` is small,
+    /// to what it leaves after [`FD_RESERVE`] (at least a few connections, so `/health` still answers).
+    pub fn for_nofile(nofile: Option<u64>) -> Self {
+        let mut limits = Self::default();
+        if let Some(n) = nofile {
+            let room = usize::try_from(n.saturating_sub(FD_RESERVE)).unwrap_or(usize::MAX);
+            limits.max_connections = limits.max_connections.min(room).max(4);
+        }
+        limits
+    }
+}
+
 /// Bytes of request head buffered at most (hyper's minimum is 8 KiB).
 const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// How long in-flight requests may finish at shutdown.
@@ -92,6 +109,9 @@ pub async fn serve(
             let mut t = table.lock().unwrap_or_else(|e| e.into_inner());
             t.retain(|c| !Arc::ptr_eq(&c.in_flight, &conn.in_flight));
         });
+        // An evicted connection closes its descriptor before the next accept takes another: under a
+        // burst of clients the open descriptors stay at the cap, not at cap + backlog.
+        tokio::task::yield_now().await;
     }
     let _ = tokio::time::timeout(SHUTDOWN_GRACE * 2, async {
         while tasks.join_next().await.is_some() {}
@@ -201,4 +221,20 @@ async fn run_connection(
     }
     served.as_mut().graceful_shutdown();
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, served).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FD_RESERVE, Limits};
+
+    #[test]
+    fn the_connection_cap_leaves_the_reserve_to_the_supervisor() {
+        assert_eq!(Limits::for_nofile(None).max_connections, 512);
+        assert_eq!(Limits::for_nofile(Some(1_048_576)).max_connections, 512);
+        assert_eq!(
+            Limits::for_nofile(Some(64)).max_connections as u64,
+            64 - FD_RESERVE
+        );
+        assert_eq!(Limits::for_nofile(Some(20)).max_connections, 4);
+    }
 }

@@ -5,7 +5,9 @@
 
 use crate::control::{self, DEFAULT_LOG_LINES, MAX_LOG_LINES, Outcome, Request, Source, Verb};
 use crate::event::Event;
-use crate::log_tail::{redact_line, tail};
+pub use crate::http_access::TOKEN_ENV;
+use crate::http_access::{Access, MIN_TOKEN_LEN};
+use crate::log_tail::tail;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -16,26 +18,18 @@ use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-/// The env var holding the bearer token.
-pub const TOKEN_ENV: &str = "HEALING_HTTP_TOKEN";
-
 #[derive(Debug)]
 struct Ctx {
     events: mpsc::UnboundedSender<Event>,
-    token: Option<String>,
-    secrets: Arc<Vec<String>>,
+    /// Always [`Access::always_token`]: loopback is no exception here.
+    access: Access,
 }
 
 /// The control routes, to be merged into the HTTP server's router.
-pub fn router(
-    events: mpsc::UnboundedSender<Event>,
-    token: Option<String>,
-    secrets: Arc<Vec<String>>,
-) -> Router {
+pub fn router(events: mpsc::UnboundedSender<Event>, token: Option<String>) -> Router {
     let ctx = Arc::new(Ctx {
         events,
-        token: token.filter(|t| !t.is_empty()),
-        secrets,
+        access: Access::always_token(token),
     });
     Router::new()
         .route("/control/reload", post(reload))
@@ -50,7 +44,7 @@ struct LogsQuery {
 }
 
 async fn reload(State(ctx): State<Arc<Ctx>>, headers: HeaderMap) -> Response {
-    if let Some(denied) = denial(&headers, ctx.token.as_deref()) {
+    if let Some(denied) = denial(&headers, &ctx.access) {
         return denied;
     }
     run(&ctx, Verb::Reload, None, None).await
@@ -62,7 +56,7 @@ async fn command(
     Path((verb, name)): Path<(String, String)>,
     Query(q): Query<LogsQuery>,
 ) -> Response {
-    if let Some(denied) = denial(&headers, ctx.token.as_deref()) {
+    if let Some(denied) = denial(&headers, &ctx.access) {
         return denied;
     }
     match Verb::parse(&verb).filter(|v| v.needs_agent()) {
@@ -91,7 +85,10 @@ async fn run(ctx: &Ctx, verb: Verb, name: Option<String>, lines: Option<usize>) 
         let path = path.clone();
         let read = tokio::task::spawn_blocking(move || tail(&path, n)).await;
         let lines: Vec<String> = match read {
-            Ok(Ok((lines, _))) => lines.iter().map(|l| redact_line(l, &ctx.secrets)).collect(),
+            Ok(Ok((lines, _))) => lines
+                .iter()
+                .map(|l| healing_core::redact::line(l))
+                .collect(),
             _ => Vec::new(),
         };
         body["lines"] = json!(lines);
@@ -99,54 +96,21 @@ async fn run(ctx: &Ctx, verb: Verb, name: Option<String>, lines: Option<usize>) 
     (code, Json(body)).into_response()
 }
 
-/// 403 when no token is configured, 401 when the request's bearer token is missing or wrong; `None`
-/// lets the request through.
-fn denial(headers: &HeaderMap, token: Option<&str>) -> Option<Response> {
-    let Some(expected) = token else {
-        return Some((
-            StatusCode::FORBIDDEN,
-            Json(json!({"outcome": "refused", "message": format!("control over HTTP is disabled: set {TOKEN_ENV}")})),
+/// The shared bearer check ([`Access::check_bearer`]) with this endpoint's JSON answer: 403 when no
+/// token is configured, 401 when the request's token is missing or wrong; `None` lets it through.
+fn denial(headers: &HeaderMap, access: &Access) -> Option<Response> {
+    let code = access.check_bearer(headers).err()?;
+    let message = if code == StatusCode::FORBIDDEN {
+        format!(
+            "control over HTTP is disabled: set {TOKEN_ENV} (at least {MIN_TOKEN_LEN} characters)"
         )
-            .into_response());
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-        None
     } else {
-        Some(
-            (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer")],
-                Json(json!({"outcome": "refused", "message": "missing or wrong bearer token"})),
-            )
-                .into_response(),
-        )
-    }
-}
-
-/// Compares without an early exit, so the time taken does not reveal how much of a guess was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = u8::from(a.len() != b.len());
-    for (i, &x) in b.iter().enumerate() {
-        diff |= x ^ a.get(i).copied().unwrap_or(!x);
-    }
-    diff == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::constant_time_eq;
-
-    #[test]
-    fn tokens_compare_equal_only_when_identical() {
-        assert!(constant_time_eq(b"secret-token", b"secret-token"));
-        assert!(!constant_time_eq(b"secret-tokeN", b"secret-token"));
-        assert!(!constant_time_eq(b"secret", b"secret-token"));
-        assert!(!constant_time_eq(b"secret-token-longer", b"secret-token"));
-        assert!(!constant_time_eq(b"", b"x"));
+        "missing or wrong bearer token".to_string()
+    };
+    let body = Json(json!({"outcome": "refused", "message": message}));
+    if code == StatusCode::UNAUTHORIZED {
+        Some((code, [(header::WWW_AUTHENTICATE, "Bearer")], body).into_response())
+    } else {
+        Some((code, body).into_response())
     }
 }

@@ -1,8 +1,6 @@
 //! `logs NAME [-n N] [-f]`: the last lines of an agent's captured log, and what is appended after,
-//! with every secret the supervisor knows masked (lines leave the process).
+//! read here; every caller masks them with the one redactor (`healing_core::redact::line`) as they leave.
 
-use healing_core::config::Config;
-use healing_core::redact::scrub;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
@@ -14,43 +12,6 @@ const CHUNK: u64 = 16 * 1024;
 const MAX_TAIL_BYTES: u64 = 8 * 1024 * 1024;
 /// How often a followed file is checked for new lines.
 pub const FOLLOW_POLL: Duration = Duration::from_millis(200);
-
-/// The values masked in every line: the alert and HTTP secrets named by the config, the Key Value
-/// URL's password, and every agent's `env` values (they are secrets as far as output is concerned).
-pub fn secrets_of(config: &Config) -> Vec<String> {
-    let mut out = Vec::new();
-    let envs = [
-        config.alerts.telegram.token_env.as_str(),
-        config.alerts.webhook.url_env.as_str(),
-        "HEALING_HTTP_TOKEN",
-    ];
-    for name in envs {
-        if let Ok(v) = std::env::var(name) {
-            out.push(v);
-        }
-    }
-    if let Some(pw) = config
-        .state_url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .and_then(|u| u.password().map(str::to_string))
-    {
-        out.push(pw);
-    }
-    for a in &config.agents {
-        out.extend(a.env.values().cloned());
-    }
-    // Longest first, so a secret containing another is masked whole.
-    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    out.dedup();
-    out
-}
-
-/// Masks `secrets` in one line.
-pub fn redact_line(line: &str, secrets: &[String]) -> String {
-    let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    scrub(line, &refs)
-}
 
 /// The last `n` lines of `path` (without their newlines) and the offset the file was read up to.
 /// A missing file is empty (the agent has not written anything yet).
@@ -135,14 +96,5 @@ mod tests {
         std::fs::write(&p, "x\n").unwrap();
         let (lines, off) = read_new(&p, off).unwrap();
         assert_eq!((lines, off), (vec!["x".to_string()], 2));
-    }
-
-    #[test]
-    fn secrets_are_masked_in_lines() {
-        let secrets = vec!["hunter2-long".to_string()];
-        assert_eq!(
-            redact_line("password=hunter2-long ok", &secrets),
-            "password=*** ok"
-        );
     }
 }

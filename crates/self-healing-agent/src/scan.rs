@@ -220,7 +220,10 @@ fn emit(
                     .filter(|_| install)
                     .map(crate::import_check::would_check),
             };
-            serde_json::to_writer(&mut *out, &record).map_err(io::Error::other)?;
+            // Incident text is log text: it leaves through the one redactor like every other output.
+            let mut value = serde_json::to_value(&record).map_err(io::Error::other)?;
+            healing_core::redact::json(&mut value);
+            serde_json::to_writer(&mut *out, &value).map_err(io::Error::other)?;
             out.write_all(b"\n")?;
         }
     }

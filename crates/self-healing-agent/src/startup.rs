@@ -8,7 +8,7 @@ use crate::state_docs::{SelfHealingDoc, StateWriter, spawn_writer};
 use crate::supervisor::Supervisor;
 use crate::{
     SOURCE, control_transports, documents, follow, forward, http, http_access, http_conn,
-    http_control, lifetime, live_docs, log_tail, reload, spawn,
+    http_control, lifetime, live_docs, reload, spawn,
 };
 use anyhow::Context;
 use healing_core::alert::{Alert, AlertHandle};
@@ -120,11 +120,8 @@ pub(crate) async fn start(
     announce_holds(&sup, corrupt);
     let writer = spawn_writer(state_writer.clone(), snap_rx);
     let http_stop = CancellationToken::new();
-    let control_routes = http_control::router(
-        sup.tx.clone(),
-        std::env::var(http_control::TOKEN_ENV).ok(),
-        Arc::new(log_tail::secrets_of(config)),
-    );
+    let control_routes =
+        http_control::router(sup.tx.clone(), std::env::var(http_control::TOKEN_ENV).ok());
     let live = documents::Documents::Live(live_docs::LiveDocs {
         store,
         snapshots: sup.snapshots.subscribe(),
@@ -243,7 +240,8 @@ fn start_http(
             .map_or(http_access::Access::Token(None), |addr| {
                 http_access::Access::for_listener(addr, std::env::var(http_access::TOKEN_ENV).ok())
             }),
-        limits: http_conn::Limits::default(),
+        // Idle clients never get the descriptors that spawning and state writes need.
+        limits: http_conn::Limits::for_nofile(lifetime::raise_nofile_limit()),
         alerts: alerts.clone(),
         control: Some(control),
     };
@@ -283,8 +281,7 @@ fn start_forwarding(config: &healing_core::config::Config) -> Option<forward::Fo
         return None;
     }
     let format = forward::Format::from_env(std::io::stdout().is_terminal(), &env);
-    let secrets = forward::known_secrets(config, &env);
-    match forward::Forwarder::spawn(Box::new(std::io::stdout()), format, secrets) {
+    match forward::Forwarder::spawn(Box::new(std::io::stdout()), format) {
         Ok(f) => {
             tracing::info!("agent output is forwarded to stdout as [agent] line");
             Some(f)

@@ -7,13 +7,12 @@
 
 use crate::control::{self, Outcome, Reply, Request, Source, Verb};
 use crate::event::Event;
-use crate::log_tail::{redact_line, tail};
+use crate::log_tail::tail;
 use crate::supervisor::Supervisor;
 use crate::telegram_api::{BotApi, CallbackQuery, Message, Update};
 use healing_core::config::TelegramConfig;
-use healing_core::redact::Secret;
+use healing_core::redact::{self, Secret};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -46,7 +45,6 @@ struct Bot {
     chat_id: String,
     allowed: Vec<i64>,
     events: mpsc::UnboundedSender<Event>,
-    secrets: Arc<Vec<String>>,
     muted: BTreeMap<String, Instant>,
 }
 
@@ -55,7 +53,6 @@ struct Bot {
 pub fn start(
     cfg: &TelegramConfig,
     events: mpsc::UnboundedSender<Event>,
-    secrets: Arc<Vec<String>>,
     stop: CancellationToken,
 ) -> Option<mpsc::UnboundedSender<HoldNotice>> {
     if !cfg.commands {
@@ -77,7 +74,6 @@ pub fn start(
         chat_id,
         allowed: cfg.allowed_user_ids.clone(),
         events,
-        secrets,
         muted: BTreeMap::new(),
     };
     tokio::spawn(bot.run(rx, stop));
@@ -193,7 +189,7 @@ impl Bot {
                 match tokio::task::spawn_blocking(move || tail(&path, lines)).await {
                     Ok(Ok((l, _))) if !l.is_empty() => l
                         .iter()
-                        .map(|l| redact_line(l, &self.secrets))
+                        .map(|l| redact::line(l))
                         .collect::<Vec<_>>()
                         .join("\n"),
                     _ => "(no lines yet)".into(),
@@ -261,7 +257,7 @@ impl Bot {
                 ("Mute 1 h", format!("mute:{}", n.agent)),
             ],
         };
-        let text = redact_line(&n.text, &self.secrets);
+        let text = redact::line(&n.text);
         if let Err(e) = self.api.send(&self.chat_id, &text, &buttons).await {
             tracing::warn!(error = %e, "Telegram hold notice not sent");
         }

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, ctl, fast, poll};
+use common::{Binary, Project, alive, ctl, fast, poll};
 use std::time::Duration;
 
 const WORKER: &str = "import os, time\ni = 0\nwhile True:\n    print('tick', i, 'key', os.environ['API_KEY'], flush=True)\n    i += 1\n    time.sleep(0.1)\n";
@@ -21,24 +21,6 @@ fn config() -> String {
     .replace("cooldown = \"1s\"", "cooldown = \"1s\"\nreset_after = \"1h\"")
 }
 
-fn agent(p: &Project, name: &str) -> serde_json::Value {
-    p.state("agent_status.json")
-        .map(|s| s["agents"][name].clone())
-        .unwrap_or_default()
-}
-
-fn alive(pid: u64) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
-}
-
-fn running_pid(p: &Project, name: &str) -> Option<u64> {
-    let a = agent(p, name);
-    (a["status"] == "running")
-        .then(|| a["pid"].as_u64())
-        .flatten()
-}
-
 fn project() -> Project {
     let p = Project::new();
     p.write("worker.py", WORKER);
@@ -51,9 +33,10 @@ fn project() -> Project {
 fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_restart() {
     let p = project();
     let sup = Binary::start(&p, &[]);
-    assert!(poll(Duration::from_secs(15), || running_pid(&p, "worker")
+    assert!(poll(Duration::from_secs(15), || p
+        .running_pid("worker")
         .is_some()));
-    let first = running_pid(&p, "worker").unwrap();
+    let first = p.running_pid("worker").unwrap();
     let mode = std::fs::metadata(p.path().join("state/control.sock")).unwrap();
     assert_eq!(
         std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
@@ -83,15 +66,15 @@ fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_re
     assert_eq!(code, 0, "{out}{err}");
     assert!(!alive(first), "pid {first} still alive after stop");
     assert!(poll(Duration::from_secs(5), || {
-        let w = agent(&p, "worker");
+        let w = p.agent("worker");
         w["stopped_by"] == "operator" && w["status"] == "stopped"
     }));
-    let w = agent(&p, "worker");
+    let w = p.agent("worker");
     assert_eq!(w["status"], "stopped");
     assert_eq!(w["restarts_last_hour"], 0);
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(
-        agent(&p, "worker")["status"],
+        p.agent("worker")["status"],
         "stopped",
         "nothing restarts a stopped agent"
     );
@@ -117,9 +100,10 @@ fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_re
     // start: a new process.
     let (code, out, err) = ctl(&p, &["start", "worker"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(poll(Duration::from_secs(5), || running_pid(&p, "worker")
+    assert!(poll(Duration::from_secs(5), || p
+        .running_pid("worker")
         .is_some_and(|q| q != first)));
-    let second = running_pid(&p, "worker").unwrap();
+    let second = p.running_pid("worker").unwrap();
     let (code, _, err) = ctl(&p, &["start", "worker"]);
     assert_eq!(code, 1);
     assert!(err.contains("already running"), "{err}");
@@ -128,9 +112,10 @@ fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_re
     let (code, out, err) = ctl(&p, &["restart", "worker"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(!alive(second));
-    assert!(poll(Duration::from_secs(5), || running_pid(&p, "worker")
+    assert!(poll(Duration::from_secs(5), || p
+        .running_pid("worker")
         .is_some_and(|q| q != second)));
-    assert_eq!(agent(&p, "worker")["restarts_last_hour"], 0);
+    assert_eq!(p.agent("worker")["restarts_last_hour"], 0);
 
     // A stop outlives the supervisor: the next one leaves the agent stopped.
     assert_eq!(ctl(&p, &["stop", "worker"]).0, 0);
@@ -141,7 +126,7 @@ fn stop_start_restart_and_logs_drive_one_agent_and_stop_survives_a_supervisor_re
         .join("state/control.sock")
         .exists()));
     std::thread::sleep(Duration::from_millis(500));
-    let w = agent(&p, "worker");
+    let w = p.agent("worker");
     assert_eq!(w["status"], "stopped", "{w}");
     assert_eq!(w["stopped_by"], "operator", "{w}");
     assert!(w["pid"].is_null(), "{w}");
@@ -157,14 +142,15 @@ fn resume_clears_a_needs_attention_hold_and_starts_a_trial_now() {
     let sup = Binary::start(&p, &[]);
     assert!(poll(
         Duration::from_secs(15),
-        || agent(&p, "report")["status"] == "needs_attention"
+        || p.agent("report")["status"] == "needs_attention"
     ));
     // Still held an hour from now; the operator fixed the file and says so.
     p.write("report.py", FIXED);
     let (code, out, err) = ctl(&p, &["resume", "report"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("resumed"), "{out}");
-    assert!(poll(Duration::from_secs(5), || running_pid(&p, "report")
+    assert!(poll(Duration::from_secs(5), || p
+        .running_pid("report")
         .is_some()));
     assert!(poll(Duration::from_secs(5), || ctl(
         &p,
@@ -196,7 +182,8 @@ fn logs_follow_prints_new_lines_as_they_are_written() {
     use std::io::BufRead;
     let p = project();
     let sup = Binary::start(&p, &[]);
-    assert!(poll(Duration::from_secs(15), || running_pid(&p, "worker")
+    assert!(poll(Duration::from_secs(15), || p
+        .running_pid("worker")
         .is_some()));
     let mut follow = std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"))
         .current_dir(p.path())

@@ -8,12 +8,11 @@ mod common;
 #[path = "../../healing-core/tests/kv_support/mod.rs"]
 mod kv_support;
 
+use common::TICKER;
 use kv_support::{any_store, stop_with_sigterm, unique_namespace};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const WORKER: &str = "import time\ni = 0\nwhile True:\n    print('tick', i, flush=True)\n    i += 1\n    time.sleep(0.1)\n";
 
 fn command(dir: &Path, url: &str, ns: &str, instance: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_self-healing-agent"));
@@ -37,11 +36,7 @@ fn ctl(dir: &Path, url: &str, ns: &str, args: &[&str]) -> (i32, String, String) 
         .args(args)
         .output()
         .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::outcome(&out)
 }
 
 #[test]
@@ -51,7 +46,7 @@ fn commands_reach_the_supervisor_through_key_value_and_an_unanswered_one_fails()
     };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("worker.py"), WORKER).unwrap();
+    std::fs::write(d.join("worker.py"), TICKER).unwrap();
     std::fs::write(
         d.join("healing.toml"),
         common::fast("[[agents]]\nname = \"worker\"\ncommand = [\"python3\", \"worker.py\"]\n"),

@@ -4,28 +4,18 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, fast, wait_for};
+use common::{Binary, Project, TICKER, fast, free_port, wait_for, with_listen};
 use std::time::Duration;
 
-const WORKER: &str = "import time\ni = 0\nwhile True:\n    print('tick', i, flush=True)\n    i += 1\n    time.sleep(0.1)\n";
 const TOKEN: &str = "test-token-0123456789";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn project(port: u16) -> Project {
     let p = Project::new();
-    p.write("worker.py", WORKER);
-    let toml = fast("[[agents]]\nname = \"worker\"\ncommand = [\"python3\", \"worker.py\"]\n")
-        .replace(
-            "[self_healing]\n",
-            &format!("[self_healing]\nlisten = \"127.0.0.1:{port}\"\n"),
-        );
+    p.write("worker.py", TICKER);
+    let toml = with_listen(
+        fast("[[agents]]\nname = \"worker\"\ncommand = [\"python3\", \"worker.py\"]\n"),
+        port,
+    );
     p.write("healing.toml", &toml);
     p
 }
@@ -44,19 +34,13 @@ async fn post(port: u16, path: &str, token: Option<&str>) -> (u16, serde_json::V
     }
 }
 
-fn status(p: &Project) -> serde_json::Value {
-    p.state("agent_status.json")
-        .map(|s| s["agents"]["worker"].clone())
-        .unwrap_or_default()
-}
-
 /// The binary serving a running worker and the HTTP port.
 async fn started(env: &[(&str, &str)]) -> (u16, Project, Binary) {
     let port = free_port();
     let p = project(port);
     let sup = Binary::start(&p, env);
     assert!(
-        wait_for(Duration::from_secs(15), || status(&p)["status"]
+        wait_for(Duration::from_secs(15), || p.agent("worker")["status"]
             == "running")
         .await
     );
@@ -70,7 +54,7 @@ async fn without_a_configured_token_control_is_forbidden() {
     let (port, p, sup) = started(&[]).await;
     let (code, body) = post(port, "/control/stop/worker", Some(TOKEN)).await;
     assert_eq!(code, 403, "{body}");
-    assert_eq!(status(&p)["status"], "running");
+    assert_eq!(p.agent("worker")["status"], "running");
     assert!(sup.stop().success());
 }
 
@@ -82,7 +66,7 @@ async fn with_the_token_commands_work_and_a_wrong_token_is_rejected() {
         post(port, "/control/stop/worker", Some("wrong")).await.0,
         401
     );
-    assert_eq!(status(&p)["status"], "running");
+    assert_eq!(p.agent("worker")["status"], "running");
 
     let mut body = serde_json::Value::Null;
     for _ in 0..100 {
@@ -104,7 +88,7 @@ async fn with_the_token_commands_work_and_a_wrong_token_is_rejected() {
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["outcome"], "done");
     assert!(
-        wait_for(Duration::from_secs(5), || status(&p)["stopped_by"]
+        wait_for(Duration::from_secs(5), || p.agent("worker")["stopped_by"]
             == "operator")
         .await
     );
@@ -115,7 +99,11 @@ async fn with_the_token_commands_work_and_a_wrong_token_is_rejected() {
     assert_eq!(code, 404);
     let (code, body) = post(port, "/control/start/worker", Some(TOKEN)).await;
     assert_eq!(code, 200, "{body}");
-    assert!(wait_for(Duration::from_secs(5), || status(&p)["status"] == "running").await);
+    assert!(
+        wait_for(Duration::from_secs(5), || p.agent("worker")["status"]
+            == "running")
+        .await
+    );
 
     let started_over_http = |h: &serde_json::Value| {
         h["action"] == "start" && h["message"].as_str().unwrap().contains("(http)")

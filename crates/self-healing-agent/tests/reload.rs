@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Binary, Project, ctl, fast, poll};
+use common::{Binary, Project, alive, ctl, fast, poll};
 use std::time::Duration;
 
 const SLEEPER: &str = "import time\nprint('up', flush=True)\ntime.sleep(600)\n";
@@ -14,17 +14,6 @@ fn agent(name: &str, env: &str) -> String {
     format!(
         "[[agents]]\nname = \"{name}\"\ncommand = [\"python3\", \"sleeper.py\"]\nenv = {{ VERSION = \"{env}\" }}\n"
     )
-}
-
-fn pid(p: &Project, name: &str) -> Option<u64> {
-    let a = p.state("agent_status.json")?["agents"][name].clone();
-    (a["status"] == "running")
-        .then(|| a["pid"].as_u64())
-        .flatten()
-}
-
-fn alive(pid: u64) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
 }
 
 #[test]
@@ -41,11 +30,11 @@ fn reload_applies_only_the_difference_and_keeps_unchanged_agents_running() {
     let sup = Binary::start(&p, &[]);
     assert!(poll(Duration::from_secs(15), || ["keep", "change", "drop"]
         .iter()
-        .all(|n| pid(&p, n).is_some())));
+        .all(|n| p.running_pid(n).is_some())));
     let (keep, change, drop) = (
-        pid(&p, "keep").unwrap(),
-        pid(&p, "change").unwrap(),
-        pid(&p, "drop").unwrap(),
+        p.running_pid("keep").unwrap(),
+        p.running_pid("change").unwrap(),
+        p.running_pid("drop").unwrap(),
     );
     let (_, before, _) = ctl(&p, &["status"]);
     assert!(before.contains("config loaded"), "{before}");
@@ -66,12 +55,13 @@ fn reload_applies_only_the_difference_and_keeps_unchanged_agents_running() {
             && out.contains("restarted [change]"),
         "{out}"
     );
-    assert!(poll(Duration::from_secs(10), || pid(&p, "change")
+    assert!(poll(Duration::from_secs(10), || p
+        .running_pid("change")
         .is_some_and(|q| q != change)
-        && pid(&p, "added").is_some()));
+        && p.running_pid("added").is_some()));
     assert!(poll(Duration::from_secs(10), || !alive(drop)));
     assert_eq!(
-        pid(&p, "keep"),
+        p.running_pid("keep"),
         Some(keep),
         "an unchanged agent keeps its process"
     );
@@ -90,7 +80,7 @@ fn reload_applies_only_the_difference_and_keeps_unchanged_agents_running() {
     let (code, _, err) = ctl(&p, &["reload"]);
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("self_healing_typo") && err.contains("line"),
+        err.contains("self_healing_typo") && err.contains("healing.toml:"),
         "{err}"
     );
     assert!(
@@ -98,7 +88,7 @@ fn reload_applies_only_the_difference_and_keeps_unchanged_agents_running() {
         "the missing command of agent 'bad' is reported too: {err}"
     );
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(pid(&p, "keep"), Some(keep));
+    assert_eq!(p.running_pid("keep"), Some(keep));
     assert_eq!(hash(&p), hash_before);
 
     // SIGHUP does the same as `reload`.
@@ -107,8 +97,10 @@ fn reload_applies_only_the_difference_and_keeps_unchanged_agents_running() {
         .args(["-HUP", &sup.child.id().to_string()])
         .status()
         .unwrap();
-    assert!(poll(Duration::from_secs(10), || pid(&p, "late").is_some()));
-    assert_eq!(pid(&p, "keep"), Some(keep));
+    assert!(poll(Duration::from_secs(10), || p
+        .running_pid("late")
+        .is_some()));
+    assert_eq!(p.running_pid("keep"), Some(keep));
     assert!(poll(Duration::from_secs(5), || hash(&p) != hash_before));
     assert!(sup.stop().success());
 }

@@ -39,12 +39,6 @@ fn config() -> String {
     )
 }
 
-fn agent(p: &Project, name: &str) -> serde_json::Value {
-    p.state("agent_status.json")
-        .map(|s| s["agents"][name].clone())
-        .unwrap_or_default()
-}
-
 #[test]
 fn dependants_start_after_their_dependency_is_ready_wait_while_it_is_down_and_stop_first() {
     let p = Project::new();
@@ -53,7 +47,7 @@ fn dependants_start_after_their_dependency_is_ready_wait_while_it_is_down_and_st
     p.write("healing.toml", &config());
     let sup = Binary::start(&p, &[]);
     assert!(poll(Duration::from_secs(15), || p.lines("order.txt").len() >= 2));
-    assert_eq!(agent(&p, "app")["status"], "running");
+    assert_eq!(p.agent("app")["status"], "running");
     assert_eq!(
         p.lines("order.txt")[..2],
         ["db-start", "app-start db-ready=True"]
@@ -63,18 +57,18 @@ fn dependants_start_after_their_dependency_is_ready_wait_while_it_is_down_and_st
     assert_eq!(ctl(&p, &["stop", "db"]).0, 0);
     assert!(poll(
         Duration::from_secs(10),
-        || agent(&p, "app")["waiting_for"] == serde_json::json!(["db"])
+        || p.agent("app")["waiting_for"] == serde_json::json!(["db"])
     ));
-    let app = agent(&p, "app");
+    let app = p.agent("app");
     assert_eq!(app["restarts_last_hour"], 0, "{app}");
     assert_eq!(app["status"], "stopped", "{app}");
     assert!(app["last_incident"].is_null(), "not a failure: {app}");
 
     // Back up: the dependant starts again by itself once the dependency is ready.
     assert_eq!(ctl(&p, &["start", "db"]).0, 0);
-    assert!(poll(Duration::from_secs(10), || agent(&p, "app")["status"]
+    assert!(poll(Duration::from_secs(10), || p.agent("app")["status"]
         == "running"));
-    assert_eq!(agent(&p, "app")["restarts_last_hour"], 0);
+    assert_eq!(p.agent("app")["restarts_last_hour"], 0);
 
     // Its TERM handler is installed before it says it started.
     assert!(poll(Duration::from_secs(10), || p

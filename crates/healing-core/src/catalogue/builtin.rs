@@ -146,47 +146,53 @@ pub(crate) const RULES: &[(RuleKind, &str)] = &[
 /// Literals of which every built-in rule's match contains at least one, plus the traceback header.
 /// A line containing none of them cannot match a built-in rule, so it is skipped without further work.
 /// At most 32, all at least three bytes long, so the search stays on the fastest SIMD (slim Teddy) path.
-/// Teddy finds candidates by the first three bytes of each needle, packed into 8 buckets by nibbles, so
-/// every needle is cut to start where its first three bytes make few false candidates together with
-/// the others (`moteDisconnected`, `d by signal`): chosen by measuring the search over the shared
-/// corpus, 2.9 → 6–8.5 GB/s, with the same candidate lines. Cutting only a needle's start never loses
-/// a line (the cut needle is inside the whole one); the rest of each needle is kept, so no more lines
-/// pass. `Err` covers both `…Error` and `[Errno N]`, which Python prints with almost every OS-level
-/// failure; `xit` covers `exit`, `Exit Code`, `ExitCode` and `SystemExit`. Colour codes sit around words (Python 3.13 colours the exception type and the message
+///
+/// The order is part of the tuning. `regex` cuts this many literals to their first four bytes
+/// (deduplicated, in this order) and hands them to Teddy, which puts literal `i` into bucket `7 - i % 8`
+/// and reports a candidate wherever a position matches the nibble masks of a bucket's first three
+/// bytes; every candidate costs a verification. So the needles are cut where their first bytes are
+/// rare in logs (`moteDisconnected`, `e=H10 desc=` for Heroku's `code=H10 desc="App crashed"`) and
+/// ordered so that the needles of a bucket share nibbles (`scripts/bench/needle_order.py` searches the
+/// order against a corpus; `scripts/bench/logscan-callgrind.sh` measures the result). Appending the
+/// platform phrasings of #12 unordered made the search 4.6× dearer (1.1 → 5.0 instructions per byte of
+/// corpus) for the same candidate lines; these cuts in this order cost 1.2 (docs/benchmarks.md).
+/// Cutting only a needle's start never loses a line (the cut needle is inside the whole one), and
+/// `o server` already covers `n to server`. `Err` covers both `…Error` and `[Errno N]`, which Python
+/// prints with almost every OS-level failure; `xit` covers `exit`, `Exit Code`, `ExitCode` and
+/// `SystemExit`. Colour codes sit around words (Python 3.13 colours the exception type and the message
 /// separately), so a coloured error line still carries an intact needle such as `Error`.
 pub(crate) const NEEDLES: &[&str] = &[
     "t recent call last)",
     "Err",
-    "xit",
-    "IGKILL",
-    "of memory",
-    "OOMKilled",
-    "bject file",
-    "No module named",
-    "No space left",
+    "efused",
     "No such file or directory",
-    "ermission denied",
+    "socket.timeout",
+    "ImproperlyConfigured",
+    "o server",
+    "No space left",
+    "dation error",
+    "TIMEOUT",
     "already in use",
-    "se: (",
     "Cannot allocate memory",
     "SSL",
-    "o server",
-    "n to server",
-    "MySQL",
-    "abase system",
+    "IGKILL",
+    "quota",
+    "OOMKilled",
     "Too Many Requests",
     "Timeout",
-    "TIMEOUT",
-    "socket.timeout",
-    "efused",
+    "ermission denied",
+    "bject file",
     "moteDisconnected",
     "d by signal",
+    "xit",
+    "n in use: (",
     "FATAL state",
-    "App crashed",
-    "o boot",
-    "lyConfigured",
-    "lidation error",
-    "quota",
+    "No module named",
+    "Worker failed to boot",
+    "e=H10 desc=",
+    "of memory",
+    "abase system",
+    "MySQL",
 ];
 
 /// One alternation extracting a host and port from the usual Python phrasings; tried leftmost-first.

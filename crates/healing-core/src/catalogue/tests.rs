@@ -264,6 +264,16 @@ fn the_tuned_prefilter_passes_every_line_the_earlier_needles_passed() {
         "RemoteDisconnected",
         "SystemExit",
         "illed by signal",
+        // The platform phrasings of #12, as their rules require them.
+        "Connection in use: (",
+        "gave up: w entered FATAL state",
+        "code=H10 desc=\"App crashed\"",
+        "Worker failed to boot",
+        "ImproperlyConfigured",
+        "1 validation error for Settings",
+        "insufficient_quota",
+        "exceeded your current quota",
+        "WORKER TIMEOUT",
     ];
     let cat = Catalogue::builtin();
     for needle in earlier {

@@ -8,19 +8,19 @@
 //! an error there, reported all at once with their line and column; the structs themselves do not use
 //! `deny_unknown_fields` because that stops at the first unknown key (see `config_load`'s docs).
 
-mod agents;
-mod alerts;
-mod fixes;
-mod prevention;
-mod recovery;
-mod self_healing;
+mod agent_config;
+mod alerts_config;
+mod fixes_config;
+mod prevention_config;
+mod recovery_config;
+mod self_healing_config;
 
-pub use agents::AgentConfig;
-pub use alerts::{AlertsConfig, TelegramConfig, WebhookConfig};
-pub use fixes::{FixMode, FixesConfig, PatternConfig};
-pub use prevention::PreventionConfig;
-pub use recovery::{RecoveryConfig, RenderApiConfig, ServiceConfig};
-pub use self_healing::{BreakerConfig, RestartConfig, SelfHealingConfig};
+pub use agent_config::AgentConfig;
+pub use alerts_config::{AlertsConfig, TelegramConfig, WebhookConfig};
+pub use fixes_config::{FixMode, FixesConfig, PatternConfig};
+pub use prevention_config::PreventionConfig;
+pub use recovery_config::{RecoveryConfig, RenderApiConfig, ServiceConfig};
+pub use self_healing_config::{BreakerConfig, RestartConfig, SelfHealingConfig};
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

@@ -1,7 +1,9 @@
 //! Turning a raw output record into text the rules can read: CRLF, invalid UTF-8, ANSI colour codes,
 //! JSON-structured log lines, and the shapes of Python traceback lines.
 
+use memchr::memmem;
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 /// Keys of a JSON log object whose string values can carry the error (structlog's `event`/`exception`,
 /// logging JSON formatters' `message`/`msg`, loguru's `text`), most specific first: a formatted
@@ -174,8 +176,20 @@ fn group_body(text: &str) -> &str {
 /// The first line of every Python traceback.
 /// rich draws it as the title of a box: `╭──── Traceback (most recent call last) ────╮`.
 pub(crate) fn is_traceback_header(text: &str) -> bool {
-    text.contains("Traceback (most recent call last):")
-        || text.contains("Traceback (most recent call last) ─")
+    // One search with a searcher built once: this runs on every line that passes the prefilter and
+    // every line of a traceback, and `str::contains` builds a new two-way searcher per call.
+    static HEADER: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new("Traceback (most recent call last)"));
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(at) = HEADER.find(&bytes[from..]) {
+        let rest = &bytes[from + at + HEADER.needle().len()..];
+        if rest.starts_with(b":") || rest.starts_with(" ─".as_bytes()) {
+            return true;
+        }
+        from += at + 1;
+    }
+    false
 }
 
 /// The sentences Python prints between the tracebacks of a chain.
@@ -263,6 +277,25 @@ mod tests {
         assert_eq!(unwrap("KeyError: 'A'"), "KeyError: 'A'");
         assert_eq!(unwrap("  File \"a | b.py\""), "  File \"a | b.py\"");
         assert!(is_chain_marker("  +-+---------------- 1 ----------------"));
+    }
+
+    #[test]
+    fn traceback_headers_plain_and_boxed() {
+        assert!(is_traceback_header("Traceback (most recent call last):"));
+        assert!(is_traceback_header(
+            "web_1  | Traceback (most recent call last):"
+        ));
+        assert!(is_traceback_header(
+            "╭──── Traceback (most recent call last) ────╮"
+        ));
+        assert!(is_traceback_header(
+            "x Traceback (most recent call last) y, Traceback (most recent call last):"
+        ));
+        assert!(!is_traceback_header("Traceback (most recent call last)"));
+        assert!(!is_traceback_header(
+            "Traceback (most recent call last) skipped"
+        ));
+        assert!(!is_traceback_header("Traceback (most recent call"));
     }
 
     #[test]

@@ -20,7 +20,6 @@
 use super::kv_worker::{self, Shared};
 use super::{StateBackend, StateError, check_name};
 use crate::clock::SharedClock;
-use crate::redact::redact_url;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -90,7 +89,7 @@ impl KeyValueBackend {
         clock: SharedClock,
         owner: Option<&str>,
     ) -> Result<Self, StateError> {
-        let shown = redact_url(url);
+        let shown = crate::redact::line(url);
         let parsed = url::Url::parse(url).map_err(|e| StateError::InvalidUrl {
             url: shown.clone(),
             reason: e.to_string(),

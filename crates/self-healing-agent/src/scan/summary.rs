@@ -58,7 +58,7 @@ impl Table {
             first: at.clone(),
             last: at,
             action,
-            message: fingerprint::mask(&incident.line),
+            message: fingerprint::mask(&healing_core::redact::line(&incident.line)),
             order,
         });
     }

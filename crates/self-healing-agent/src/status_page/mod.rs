@@ -7,6 +7,10 @@
 //! (`<meta refresh>` inside `<noscript>`); with script it swaps in a fresh body from `/status/page.json`
 //! every few seconds and offers the control buttons (which need the operator's bearer token).
 //!
+//! Beyond loopback the data needs the bearer token, which a browser opening the URL cannot send: there
+//! `GET /` serves a shell ([`View::Shell`]: no agent data) whose script asks for the token once, keeps it
+//! for the browser session and loads `/status/page.json` with it.
+//!
 //! Everything taken from a document passes [`shown`] — redacted, then HTML-escaped — exactly once, so a
 //! log line carrying `<script>` or a URL with a token in it is shown as harmless text.
 
@@ -17,8 +21,9 @@ mod timeline;
 
 use crate::documents::{Doc, names};
 use crate::http::HttpOptions;
+use crate::http_access::Access;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Json, Response};
 use healing_core::alert::AlertRecord;
 use serde_json::json;
@@ -93,16 +98,40 @@ impl PageData {
 const POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
     connect-src 'self'; img-src 'self' data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'";
 
-/// `GET /`: the whole page.
-pub async fn page(State(ctx): State<Arc<HttpOptions>>) -> Response {
-    let data = PageData::gather(&ctx).await;
+/// What `GET /` shows to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The page with its data: on loopback, or when the request carries the right bearer token.
+    Full,
+    /// Only the frame and a script that asks for the token and fetches the data with it; no document
+    /// is read. Without script it says that the token is needed.
+    Shell,
+}
+
+impl View {
+    /// The one decision, from the listener's [`Access`] and the request's headers: data only where
+    /// every other data endpoint would answer (the same bearer check).
+    pub fn for_request(access: &Access, headers: &HeaderMap) -> View {
+        match access.check_bearer(headers) {
+            Ok(()) => View::Full,
+            Err(_) => View::Shell,
+        }
+    }
+}
+
+/// `GET /`: the whole page, or its shell when the request may not see the data ([`View`]).
+pub async fn page(State(ctx): State<Arc<HttpOptions>>, headers: HeaderMap) -> Response {
+    let html = match View::for_request(&ctx.access, &headers) {
+        View::Full => render::page(&PageData::gather(&ctx).await),
+        View::Shell => render::shell(),
+    };
     (
         [
             (header::CACHE_CONTROL, "no-store"),
             (header::CONTENT_SECURITY_POLICY, POLICY),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
-        Html(render::page(&data)),
+        Html(html),
     )
         .into_response()
 }
@@ -118,26 +147,10 @@ pub async fn body(State(ctx): State<Arc<HttpOptions>>) -> Response {
         .into_response()
 }
 
-/// The one way document text reaches the page: redacted, then HTML-escaped (text and attribute safe).
+/// The one way document text reaches the page: through the one redactor (`healing_core::redact::line`),
+/// then HTML-escaped (text and attribute safe).
 pub fn shown(text: &str) -> String {
-    escape(&redact(text))
-}
-
-/// Masks secrets in free text: every URL-like word goes through the shared URL redactor.
-fn redact(text: &str) -> String {
-    if !text.contains("://") {
-        return text.to_string();
-    }
-    text.split(' ')
-        .map(|word| {
-            if word.contains("://") {
-                healing_core::redact::redact_url(word)
-            } else {
-                word.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    escape(&healing_core::redact::line(text))
 }
 
 /// HTML escaping for text and quoted attribute values: the alerts' markup escaping (`&`, `<`, `>`) plus
@@ -154,13 +167,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn data_is_shown_on_loopback_or_with_the_token_and_otherwise_only_the_shell() {
+        use axum::http::HeaderValue;
+        let token = "0123456789abcdef-token";
+        let with = |auth: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, HeaderValue::from_str(auth).unwrap());
+            h
+        };
+        let none = HeaderMap::new();
+        let secret = || Some(healing_core::redact::Secret::new(token));
+        assert_eq!(View::for_request(&Access::Local, &none), View::Full);
+        assert_eq!(
+            View::for_request(&Access::Token(secret()), &none),
+            View::Shell
+        );
+        assert_eq!(
+            View::for_request(&Access::Token(secret()), &with("Bearer wrong")),
+            View::Shell
+        );
+        assert_eq!(
+            View::for_request(&Access::Token(secret()), &with(&format!("Bearer {token}"))),
+            View::Full
+        );
+        let good = with(&format!("Bearer {token}"));
+        assert_eq!(View::for_request(&Access::Token(None), &good), View::Shell);
+    }
+
+    #[test]
     fn markup_and_secrets_in_document_text_are_shown_as_harmless_text() {
-        let line =
-            r#"<script>alert("x")</script> posting to https://api.telegram.org/bot123:SECRET/send"#;
+        let line = r#"<script>alert("x")</script> posting to https://api.telegram.org/bot123456:AAHdqTcvCH1vGWJxfSe/send password=pw-123456"#;
         let out = shown(line);
         assert!(!out.contains('<') && !out.contains('"'), "{out}");
         assert!(out.contains("&lt;script&gt;"), "{out}");
-        assert!(!out.contains("SECRET"), "{out}");
+        assert!(!out.contains("AAHdqTcvCH1vGWJxfSe"), "{out}");
         assert!(out.contains("bot***"), "{out}");
+        // Not a URL: only the one redactor (not the former URL-only masking) catches it.
+        assert!(!out.contains("pw-123456"), "{out}");
     }
 }

@@ -6,6 +6,9 @@
   var outcome = document.getElementById("outcome");
   var stamp = document.getElementById("refreshed");
   var KEY = "self-healing-token";
+  // Served without data (beyond loopback, no token sent): the body comes from status/page.json.
+  var locked = body.hasAttribute("data-locked");
+  var declined = false;
   function measure() {
     var root = document.documentElement;
     body.setAttribute("data-scroll-width", String(root.scrollWidth));
@@ -15,9 +18,20 @@
     var token = sessionStorage.getItem(KEY);
     return token ? { Authorization: "Bearer " + token } : {};
   }
+  function askToken(why) {
+    var token = window.prompt(why + " (kept for this browser session only):");
+    if (token) { sessionStorage.setItem(KEY, token); } else { declined = true; }
+    return token;
+  }
   function refresh() {
     fetch("status/page.json", { cache: "no-store", headers: headers() })
       .then(function (r) {
+        if (r.status === 401 && locked) {
+          sessionStorage.removeItem(KEY);
+          if (!declined && askToken("Wrong or missing token. Status token (HEALING_HTTP_TOKEN)")) { refresh(); }
+          throw new Error("token needed: reload the page to enter it");
+        }
+        if (r.status === 403 && locked) { throw new Error("the server has no HEALING_HTTP_TOKEN set"); }
         if (!r.ok) { throw new Error("HTTP " + r.status); }
         return r.json();
       })
@@ -31,7 +45,7 @@
   function control(verb, agent) {
     var token = sessionStorage.getItem(KEY);
     if (!token) {
-      token = window.prompt("Control token (kept for this browser session only):");
+      token = askToken("Control token");
       if (!token) { outcome.textContent = verb + " " + agent + ": cancelled, no token"; return; }
       sessionStorage.setItem(KEY, token);
     }
@@ -61,5 +75,9 @@
   window.addEventListener("resize", measure);
   measure();
   stamp.textContent = "loaded " + new Date().toLocaleTimeString();
+  if (locked) {
+    if (!sessionStorage.getItem(KEY)) { askToken("Status token (HEALING_HTTP_TOKEN)"); }
+    refresh();
+  }
   window.setInterval(refresh, secs * 1000);
 })();

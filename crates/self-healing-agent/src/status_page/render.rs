@@ -14,22 +14,37 @@ const SCRIPT: &str = include_str!("page.js");
 
 /// The whole document.
 pub fn page(data: &PageData) -> String {
+    let reload =
+        format!("<noscript><meta http-equiv=\"refresh\" content=\"{REFRESH_SECS}\"></noscript>");
+    frame(&shown(&title(data)), &reload, "", &body(data))
+}
+
+/// The page without data, for a request without the token: the script asks for the token
+/// (`data-locked`) and loads the body with it; without script the page says what is needed.
+pub fn shell() -> String {
+    let main = "<section><h2>Token needed</h2><p class=\"notice\" id=\"locked\">This status page \
+        is reachable from the network, so it shows agent data only to holders of the operator's token \
+        (<code>HEALING_HTTP_TOKEN</code>).</p><noscript><p class=\"notice\">It needs JavaScript to ask \
+        for the token; without it, read <code>/status/page.json</code> with \
+        <code>Authorization: Bearer &lt;token&gt;</code>.</p></noscript></section>";
+    frame("NeoLight self-healing", "", " data-locked=\"1\"", main)
+}
+
+/// The document around `main`: head (with `head_extra`), header, the script.
+fn frame(title: &str, head_extra: &str, body_attrs: &str, main: &str) -> String {
     let mut out = String::with_capacity(16 * 1024);
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title>\
-         <noscript><meta http-equiv=\"refresh\" content=\"{REFRESH_SECS}\"></noscript>\
+         <title>{title}</title>{head_extra}\
          <style>{CSS}</style></head>\
-         <body data-refresh-secs=\"{REFRESH_SECS}\">\
+         <body data-refresh-secs=\"{REFRESH_SECS}\"{body_attrs}>\
          <header><h1>NeoLight self-healing</h1>\
          <p class=\"muted\">Refreshes every {REFRESH_SECS}s · <span id=\"refreshed\"></span></p>\
          <p id=\"outcome\" role=\"status\" aria-live=\"polite\"></p></header>\
-         <main id=\"main\">{body}</main>\
-         <script>{SCRIPT}</script></body></html>",
-        title = shown(&title(data)),
-        body = body(data),
+         <main id=\"main\">{main}</main>\
+         <script>{SCRIPT}</script></body></html>"
     );
     out
 }

@@ -43,6 +43,23 @@ impl Project {
         let bytes = std::fs::read(self.path().join("state").join(doc)).ok()?;
         serde_json::from_slice(&bytes).ok()
     }
+    /// A file of the project as text (empty when missing).
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap_or_default()
+    }
+    /// `agent_status.json`'s entry for `name` (`Null` before it is written).
+    pub fn agent(&self, name: &str) -> serde_json::Value {
+        self.state("agent_status.json")
+            .map(|s| s["agents"][name].clone())
+            .unwrap_or_default()
+    }
+    /// The pid of `name` while its status says running.
+    pub fn running_pid(&self, name: &str) -> Option<u64> {
+        let a = self.agent(name);
+        (a["status"] == "running")
+            .then(|| a["pid"].as_u64())
+            .flatten()
+    }
     pub fn lines(&self, rel: &str) -> Vec<String> {
         std::fs::read_to_string(self.path().join(rel))
             .unwrap_or_default()
@@ -97,6 +114,14 @@ cooldown = "1s"
     )
 }
 
+/// An agent printing `tick N` ten times a second, forever.
+pub const TICKER: &str = "import time\ni = 0\nwhile True:\n    print('tick', i, flush=True)\n    i += 1\n    time.sleep(0.1)\n";
+
+/// `toml` (from [`fast`]) with `keys` added to its `[self_healing]` table (`listen = …`).
+pub fn self_healing_keys(toml: &str, keys: &str) -> String {
+    toml.replace("[self_healing]\n", &format!("[self_healing]\n{keys}\n"))
+}
+
 /// The real binary, started in the project directory with extra environment.
 pub struct Binary {
     pub child: std::process::Child,
@@ -104,10 +129,22 @@ pub struct Binary {
 
 impl Binary {
     pub fn start(project: &Project, env: &[(&str, &str)]) -> Self {
+        Self::spawn(project, env, std::process::Stdio::null())
+    }
+
+    /// [`Binary::start`] with stdout (forwarded agent output) kept in `supervisor.out`.
+    pub fn start_with_stdout(project: &Project, env: &[(&str, &str)]) -> Self {
+        let out = std::fs::File::create(project.path().join("supervisor.out")).unwrap();
+        Self::spawn(project, env, out.into())
+    }
+
+    fn spawn(project: &Project, env: &[(&str, &str)], stdout: std::process::Stdio) -> Self {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_self-healing-agent"));
         cmd.current_dir(project.path())
             .env("RUST_LOG", "info")
-            .stdout(std::process::Stdio::null())
+            .env_remove("LOG_FORMAT")
+            .env_remove("NO_COLOR")
+            .stdout(stdout)
             .stderr(std::fs::File::create(project.path().join("supervisor.err")).unwrap());
         for (k, v) in env {
             cmd.env(k, v);
@@ -201,6 +238,11 @@ pub fn ctl(p: &Project, args: &[&str]) -> (i32, String, String) {
         .args(args)
         .output()
         .unwrap();
+    outcome(&out)
+}
+
+/// A finished command's exit code (-1 when killed by a signal), stdout and stderr.
+pub fn outcome(out: &std::process::Output) -> (i32, String, String) {
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -231,7 +273,7 @@ pub fn poll(limit: Duration, mut until: impl FnMut() -> bool) -> bool {
 
 /// The process exists and is not a zombie (a zombie counts as gone only once reaped: state `Z`
 /// would be a leak).
-pub fn alive(pid: u32) -> bool {
+pub fn alive(pid: impl std::fmt::Display) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map(|s| !s.contains(") Z "))
         .unwrap_or(false)
@@ -239,8 +281,5 @@ pub fn alive(pid: u32) -> bool {
 
 /// `config` (from [`fast`]) with the HTTP endpoints on 127.0.0.1:`port`.
 pub fn with_listen(config: String, port: u16) -> String {
-    config.replace(
-        "[self_healing]\n",
-        &format!("[self_healing]\nlisten = \"127.0.0.1:{port}\"\n"),
-    )
+    self_healing_keys(&config, &format!("listen = \"127.0.0.1:{port}\""))
 }
