@@ -1,7 +1,7 @@
 //! The dependency part of a pass: healing-core's one workflow ([`dependencies::check_and_install`]: the
 //! same steps the prevention-agent runs), its result turned into this binary's findings and status line.
 
-use crate::findings::Findings;
+use crate::check_findings::Findings;
 use crate::pass::PassContext;
 use healing_core::dependencies::{self, DependencyRun};
 use healing_core::executor::FixOutcome;

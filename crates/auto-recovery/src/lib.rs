@@ -12,13 +12,13 @@
 //! | [`wake`] | concurrent probing and the wake-up of sleeping services |
 //! | [`deploys`] | failed deploys/events, and the ids already alerted |
 //! | [`dependencies`] | the dependency check (healing-core's workflow) as findings; env vars and paths are `healing_core::environment` |
-//! | [`pass`], [`render_check`], [`findings`] | one pass; the Render API through `healing_core::render`; what checks hand back to the loop |
+//! | [`pass`], [`render_check`], [`check_findings`] | one pass; the Render API through `healing_core::render`; what checks hand back to the loop |
 //! | [`state_doc`] | the state document |
 //! | [`run`] | set-up, the loop, shutdown |
 
+pub mod check_findings;
 pub mod dependencies;
 pub mod deploys;
-pub mod findings;
 pub mod pass;
 pub mod render_check;
 pub mod run;

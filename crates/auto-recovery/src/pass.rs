@@ -3,7 +3,7 @@
 //! them and records them in the state, and the loop sends the alerts. A failure of one check is recorded
 //! and the pass goes on; the pass ends with the list of problems that remain.
 
-use crate::findings::Findings;
+use crate::check_findings::Findings;
 use crate::render_check;
 use crate::state_doc::{PassSummary, RecoveryState, ServiceStatus};
 use crate::wake::{self, ServiceCheck, Target};

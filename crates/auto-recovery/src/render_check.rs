@@ -2,8 +2,8 @@
 //! configured, within a per-service budget — a restart or a redeploy of the last good build for a service
 //! that is down.
 
+use crate::check_findings::Findings;
 use crate::deploys::{self, Assessment};
-use crate::findings::Findings;
 use crate::pass::PassContext;
 use crate::state_doc::{ActionRecord, CrashRef, DeployRef, RecoveryState, RenderServiceStatus};
 use healing_core::kind::Severity;

@@ -9,7 +9,7 @@
 //! string is the FNV-1a hash of those parts, which is stable across Rust versions and platforms (unlike
 //! `std`'s hasher, which may change).
 
-use crate::matcher::text::truncate as cut;
+use crate::matcher::record_text::truncate as cut;
 use std::fmt::Write as _;
 
 /// In-app frames kept per traceback (the ones nearest the raise matter; the rest is the same entry

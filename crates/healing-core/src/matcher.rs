@@ -19,15 +19,15 @@
 //! ```
 
 mod core;
+pub(crate) mod record_text;
 mod scan;
 mod segments;
-pub(crate) mod text;
 
+/// Decodes one output record for display (CRLF, invalid UTF-8, ANSI colour codes removed).
+pub use record_text::clean;
+pub use record_text::truncate;
 pub use scan::{ScanStats, scan_bytes, scan_reader};
 pub use segments::{scan_file, scan_file_segmented};
-/// Decodes one output record for display (CRLF, invalid UTF-8, ANSI colour codes removed).
-pub use text::clean;
-pub use text::truncate;
 
 use crate::catalogue::Catalogue;
 use crate::incident::{Detail, Incident};

@@ -7,10 +7,13 @@
 //! a missing file is created only when it matches a `create_files` glob, because an empty config file
 //! would only turn one error into another. The executor calls [`Policy::check`] again before acting.
 
+mod future_path;
 mod install;
-mod paths;
+mod refusal;
 
-use paths::{absolute, is_first_party, looks_like_file, shorten};
+pub use refusal::Refusal;
+
+use future_path::{absolute, is_first_party, looks_like_file, shorten};
 
 use install::InstallMode;
 
@@ -42,40 +45,6 @@ pub enum PolicyError {
     },
     #[error("fixes.create_path_roots: {root} cannot be resolved: {why}")]
     Root { root: PathBuf, why: String },
-}
-
-/// Why the policy said no. The text is what plans and history record.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    #[error("{name:?} is not a valid distribution name")]
-    InvalidName { name: String },
-    #[error("distribution {name:?} is not in the requirements file or fixes.allow_packages")]
-    NotAllowed { name: String },
-    #[error("install of {requirement:?} differs from the allowed requirement {allowed:?}")]
-    Mismatch {
-        requirement: String,
-        allowed: String,
-    },
-    #[error("the incident names no {what}")]
-    MissingDetail { what: &'static str },
-    #[error(
-        "{module:?} is not a top-level import: its package imports, so no install can provide it (version skew)"
-    )]
-    VersionSkew { module: String },
-    #[error("{module:?} is the agent's own code (found under its cwd): it is never installed")]
-    FirstParty { module: String },
-    #[error("path {path:?} refused: {why}")]
-    BadPath { path: String, why: String },
-    #[error("path {path:?} is outside fixes.create_path_roots")]
-    OutsideRoots { path: String },
-    #[error(
-        "path {path:?} is inside the supervisor's own files ({what}): never created from a log line"
-    )]
-    Protected { path: String, what: &'static str },
-    #[error("install refused: {reason}")]
-    InstallOptions { reason: String },
-    #[error("file {path:?} matches no fixes.create_files glob and its directory exists")]
-    FileNotAllowed { path: String },
 }
 
 /// An installable distribution.
@@ -110,7 +79,7 @@ impl Policy {
     /// Compiles `[fixes]`. A missing requirements file allows nothing from it (with a warning).
     pub fn from_config(fixes: &FixesConfig, base_dir: &Path) -> Result<Policy, PolicyError> {
         let base_dir =
-            paths::resolve(&absolute(base_dir)).unwrap_or_else(|_| base_dir.to_path_buf());
+            future_path::resolve(&absolute(base_dir)).unwrap_or_else(|_| base_dir.to_path_buf());
         let mut packages = BTreeMap::new();
         let mut install = InstallMode::Plain;
         if let Some(file) = &fixes.requirements {
@@ -149,7 +118,7 @@ impl Policy {
             .create_path_roots
             .iter()
             .map(|root| {
-                paths::resolve(&base_dir.join(root)).map_err(|why| PolicyError::Root {
+                future_path::resolve(&base_dir.join(root)).map_err(|why| PolicyError::Root {
                     root: root.clone(),
                     why,
                 })
@@ -196,7 +165,7 @@ impl Policy {
     /// not turn the supervisor's own files into directories.
     pub fn protecting(mut self, what: &'static str, dir: &Path) -> Policy {
         let dir = absolute(&self.base_dir.join(dir));
-        let dir = paths::resolve(&dir).unwrap_or(dir);
+        let dir = future_path::resolve(&dir).unwrap_or(dir);
         self.protected.push((dir, what));
         self
     }
@@ -331,10 +300,10 @@ impl Policy {
                 },
             )
         };
-        if text.is_empty() || paths::has_control_chars(text) {
+        if text.is_empty() || future_path::has_control_chars(text) {
             return Err(refuse("empty or contains control characters"));
         }
-        if paths::is_home_relative(text) {
+        if future_path::is_home_relative(text) {
             return Err(refuse("home-relative paths are never created"));
         }
         let cwd = if cwd.is_absolute() {
@@ -342,7 +311,7 @@ impl Policy {
         } else {
             self.base_dir.join(cwd)
         };
-        let resolved = paths::resolve(&cwd.join(text)).map_err(|why| refuse(&why))?;
+        let resolved = future_path::resolve(&cwd.join(text)).map_err(|why| refuse(&why))?;
         let target = Some(resolved.display().to_string());
         let (action, note) = if text.ends_with('/') || !looks_like_file(&resolved) {
             (FixAction::CreateDir { path: resolved }, None)
@@ -367,7 +336,7 @@ impl Policy {
     fn inside_roots(&self, path: &Path) -> Result<PathBuf, Refusal> {
         let shown = || path.display().to_string();
         let resolved =
-            paths::resolve(path).map_err(|why| Refusal::BadPath { path: shown(), why })?;
+            future_path::resolve(path).map_err(|why| Refusal::BadPath { path: shown(), why })?;
         if let Some((_, what)) = self.protected.iter().find(|(d, _)| resolved.starts_with(d)) {
             return Err(Refusal::Protected {
                 path: shown(),

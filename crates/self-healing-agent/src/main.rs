@@ -3,11 +3,9 @@
 //! one-shot commands beside it.
 
 use clap::Parser;
-use healing_core::config_load::LoadedConfig;
 use healing_core::service::{self, Exit};
 use self_healing_agent::cli::{Cli, Command};
-use self_healing_agent::documents::Documents;
-use self_healing_agent::{SOURCE, control_cli, scan, status_cmd};
+use self_healing_agent::{SOURCE, commands, control_cli};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -46,48 +44,8 @@ fn main() -> ExitCode {
             print!("{}", loaded.effective_toml());
             ExitCode::SUCCESS
         }
-        // Without a config file, scan uses the built-in catalogue and a deny-all policy.
-        Some(Command::Scan { files, summary }) => {
-            let config = (!loaded.used_defaults).then_some(&loaded);
-            let mut stdout = std::io::stdout().lock();
-            let run = if summary {
-                scan::run_scan_summary
-            } else {
-                scan::run_scan
-            };
-            match run(config, &files, &mut stdout) {
-                Ok(_) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    let code = e
-                        .downcast_ref::<scan::ScanError>()
-                        .map_or(1, |s| s.exit_code());
-                    ExitCode::from(u8::try_from(code).unwrap_or(1))
-                }
-            }
-        }
-        Some(Command::Status) => status(&loaded),
+        Some(Command::Scan { files, summary }) => commands::scan(&loaded, &files, summary),
+        Some(Command::Status) => commands::status(&loaded),
         Some(_) => ExitCode::from(2),
-    }
-}
-
-/// Prints every state document through the same state interface the binaries write with.
-fn status(loaded: &LoadedConfig) -> ExitCode {
-    let clock = healing_core::clock::system_clock();
-    let store = match healing_core::state::open_state_reader(&loaded.config, clock) {
-        Ok(store) => Documents::Store(std::sync::Arc::new(store)),
-        Err(e) => return service::report(SOURCE, &e).into(),
-    };
-    // Rendered whole, then printed through the redactor: the documents carry log text.
-    let mut text = Vec::new();
-    match status_cmd::run_docs(&store, std::time::SystemTime::now(), &mut text) {
-        Ok(()) => {
-            print!(
-                "{}",
-                healing_core::redact::line(&String::from_utf8_lossy(&text))
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => service::report(SOURCE, e.as_ref()).into(),
     }
 }

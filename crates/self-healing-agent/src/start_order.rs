@@ -137,7 +137,7 @@ fn spawn_ready_probe(
     url: String,
 ) {
     tokio::spawn(async move {
-        let ok = match crate::probe::client() {
+        let ok = match crate::health_probe::client() {
             Some(c) => c
                 .get(url.as_str())
                 .timeout(Duration::from_secs(2))

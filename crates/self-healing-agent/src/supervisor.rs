@@ -11,11 +11,12 @@ use crate::healer::Healer;
 use crate::log_writer::LogWriter;
 use crate::oom::OomWatch;
 use crate::output::{Capture, attach};
-use crate::state_docs::{Counters, HistoryEntry, Snapshot};
+use crate::state_docs::{Counters, HistoryEntry, SelfHealingDoc, Snapshot};
 use healing_core::alert::{Alert, AlertHandle};
 use healing_core::catalogue::Catalogue;
 use healing_core::clock::SharedClock;
 use healing_core::config::Config;
+use healing_core::config_load::LoadedConfig;
 use healing_core::executor::{Executor, FixOutcome};
 use healing_core::kind::Severity;
 use healing_core::matcher::Matcher;
@@ -23,9 +24,8 @@ use healing_core::policy::Policy;
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 use tokio::sync::{mpsc, watch};
-use tokio_util::sync::CancellationToken;
 
 /// Longest history message kept, in bytes.
 pub const HISTORY_MESSAGE_MAX: usize = 512;
@@ -43,74 +43,137 @@ pub enum FixSlot {
 #[derive(Debug)]
 pub struct Supervisor {
     /// The configuration (paths resolved).
-    pub config: Arc<Config>,
+    pub(crate) config: Arc<Config>,
     /// Directory fixes run in (the config's base dir).
-    pub base_dir: PathBuf,
+    pub(crate) base_dir: PathBuf,
     /// Time source for every decision.
-    pub clock: SharedClock,
+    pub(crate) clock: SharedClock,
     /// The agents, by id.
-    pub agents: Vec<AgentRt>,
+    pub(crate) agents: Vec<AgentRt>,
     /// The pure decision machine.
-    pub healer: Healer,
+    pub(crate) healer: Healer,
     /// Safety policy (plans fixes).
-    pub policy: Arc<Policy>,
+    pub(crate) policy: Arc<Policy>,
     /// Runs fixes.
-    pub executor: Arc<Executor>,
+    pub(crate) executor: Arc<Executor>,
     /// Compiled patterns.
-    pub catalogue: Arc<Catalogue>,
+    pub(crate) catalogue: Arc<Catalogue>,
     /// Alert queue.
-    pub alerts: AlertHandle,
+    pub(crate) alerts: AlertHandle,
     /// Event channel (cloned into every watcher).
-    pub tx: mpsc::UnboundedSender<Event>,
+    pub(crate) tx: mpsc::UnboundedSender<Event>,
     /// Fixes by target.
-    pub fixes: BTreeMap<String, FixSlot>,
+    pub(crate) fixes: BTreeMap<String, FixSlot>,
     /// Recent history, bounded by `history_limit`.
-    pub history: VecDeque<HistoryEntry>,
+    pub(crate) history: VecDeque<HistoryEntry>,
     /// Totals.
-    pub counters: Counters,
+    pub(crate) counters: Counters,
     /// When this supervisor started.
-    pub started_at: SystemTime,
+    pub(crate) started_at: SystemTime,
     /// When the last health pass ran.
-    pub last_health_pass: Option<SystemTime>,
+    pub(crate) last_health_pass: Option<SystemTime>,
     /// OOM classification.
-    pub oom: Arc<OomWatch>,
+    pub(crate) oom: Arc<OomWatch>,
     /// `state_dir/logs`.
-    pub logs_dir: PathBuf,
+    pub(crate) logs_dir: PathBuf,
     /// Shutdown has begun: no more restarts.
-    pub stopping: bool,
+    pub(crate) stopping: bool,
     /// Snapshots for the state writer.
-    pub snapshots: watch::Sender<Option<Arc<Snapshot>>>,
+    pub(crate) snapshots: watch::Sender<Option<Arc<Snapshot>>>,
     /// Something changed since the last snapshot.
-    pub dirty: bool,
+    pub(crate) dirty: bool,
     /// Copies agent output to stdout (`self_healing.forward_output`); `None` when off.
-    pub forward: Option<crate::forward::Forwarder>,
+    pub(crate) forward: Option<crate::forward::Forwarder>,
     /// Numbers snapshots (see [`crate::state_docs::StateWriter`]).
-    pub snapshot_seq: std::sync::atomic::AtomicU64,
+    pub(crate) snapshot_seq: std::sync::atomic::AtomicU64,
     /// Synchronous writes of the state (`None`: nothing is persisted, as in unit tests).
-    pub durable: Option<Arc<crate::state_docs::StateWriter>>,
+    pub(crate) durable: Option<Arc<crate::state_docs::StateWriter>>,
     /// Bound on queued incident events (and the count of dropped incidents).
-    pub backlog: Arc<crate::event::IncidentBacklog>,
+    pub(crate) backlog: Arc<crate::event::IncidentBacklog>,
     /// Dropped incidents already moved into the counters.
-    pub dropped_reported: u64,
+    pub(crate) dropped_reported: u64,
     /// Dropped incidents already mentioned in the log, and when.
-    pub dropped_logged: u64,
+    pub(crate) dropped_logged: u64,
     /// When dropped incidents were last logged.
-    pub drops_logged_at: Option<SystemTime>,
+    pub(crate) drops_logged_at: Option<SystemTime>,
     /// What a reload needs (the config file, the alerter's store); `None` in unit tests.
-    pub reload: Option<crate::reload::ReloadCtx>,
+    pub(crate) reload: Option<crate::reload::ReloadCtx>,
     /// Fixes waiting for a human (`fixes.mode = "propose"`), by id.
-    pub proposals: BTreeMap<u64, crate::proposals::Proposal>,
+    pub(crate) proposals: BTreeMap<u64, crate::proposals::Proposal>,
     /// The last proposal id handed out.
-    pub next_proposal: u64,
+    pub(crate) next_proposal: u64,
     /// Hold notices for the Telegram command bot, when it runs.
-    pub hold_notices: Option<mpsc::UnboundedSender<crate::telegram_bot::HoldNotice>>,
+    pub(crate) hold_notices: Option<mpsc::UnboundedSender<crate::telegram_bot::HoldNotice>>,
     /// The configuration in force: file, load time, hash.
-    pub config_info: crate::reload::ConfigInfo,
+    pub(crate) config_info: crate::reload::ConfigInfo,
     /// Followed log offsets (persisted).
-    pub follow_offsets: Arc<Mutex<BTreeMap<String, crate::state_docs::FollowOffset>>>,
+    pub(crate) follow_offsets: Arc<Mutex<BTreeMap<String, crate::state_docs::FollowOffset>>>,
 }
 
 impl Supervisor {
+    /// A supervisor for `loaded`'s enabled agents that carries on from `previous` (budgets,
+    /// history, counters, follow offsets, operator stops). Nothing runs yet: the start-up
+    /// ([`crate::startup`]) adds the forwarder, the durable writer, the alerter and the reload
+    /// context, then starts the agents.
+    pub fn new(
+        loaded: &LoadedConfig,
+        clock: SharedClock,
+        previous: SelfHealingDoc,
+        executor: Arc<Executor>,
+        catalogue: Arc<Catalogue>,
+        tx: mpsc::UnboundedSender<Event>,
+        snapshots: watch::Sender<Option<Arc<Snapshot>>>,
+    ) -> Self {
+        let config = Arc::new(loaded.config.clone());
+        let agents = config
+            .agents
+            .iter()
+            .filter(|a| a.enabled)
+            .cloned()
+            .map(|cfg| {
+                let mut a = AgentRt::new(cfg);
+                a.operator_stopped = previous.operator_stopped.contains(&a.cfg.name);
+                a
+            })
+            .collect();
+        let now = clock.now();
+        Self {
+            agents,
+            base_dir: loaded.base_dir.clone(),
+            healer: Healer::new(crate::reload::healer_config(&config), previous.persisted),
+            policy: executor.policy().clone(),
+            executor,
+            catalogue,
+            alerts: AlertHandle::disabled(),
+            tx,
+            fixes: BTreeMap::new(),
+            history: previous.history,
+            counters: previous.counters,
+            started_at: now,
+            last_health_pass: None,
+            oom: Arc::new(OomWatch::new(config.prevention.cgroup_root.clone())),
+            logs_dir: config.state_dir.join("logs"),
+            stopping: false,
+            snapshots,
+            dirty: true,
+            follow_offsets: Arc::new(Mutex::new(previous.follow_offsets)),
+            forward: None,
+            snapshot_seq: std::sync::atomic::AtomicU64::new(1),
+            backlog: Arc::default(),
+            dropped_reported: 0,
+            dropped_logged: 0,
+            drops_logged_at: None,
+            durable: None,
+            reload: None,
+            hold_notices: None,
+            proposals: BTreeMap::new(),
+            next_proposal: 0,
+            config_info: crate::reload::ConfigInfo::of(loaded.path.as_deref(), now),
+            config,
+            clock,
+        }
+    }
+
     /// Spawns agent `id` now. Returns false (and holds it with a clear incident) when it cannot start.
     pub fn spawn_agent(&mut self, id: AgentId) -> bool {
         let now = self.clock.now();
@@ -221,170 +284,5 @@ impl Supervisor {
         let decision = self.healer.on_failed_attempt(&name, &e.incident, now);
         self.apply(id, decision, &e.incident, None);
         self.dirty = true;
-    }
-
-    /// The earliest pending agent timer.
-    fn next_wake(&self) -> Option<SystemTime> {
-        let timers = self
-            .agents
-            .iter()
-            .filter_map(|a| a.wake.as_ref().map(|w| w.0));
-        let stable = self
-            .agents
-            .iter()
-            .filter(|a| a.pid.is_some())
-            .filter_map(|a| self.healer.stable_at(&a.cfg.name));
-        let probes = self
-            .agents
-            .iter()
-            .filter(|a| a.pid.is_some())
-            .filter_map(|a| a.next_probe);
-        let proposals = self.proposals.values().map(|p| p.expires_at);
-        timers.chain(stable).chain(probes).chain(proposals).min()
-    }
-
-    /// Fires every due timer.
-    fn on_timers(&mut self) {
-        let now = self.clock.now();
-        self.probes_due(now);
-        self.expire_proposals(now);
-        for id in 0..self.agents.len() {
-            let name = self.agents[id].cfg.name.clone();
-            if self.agents[id].pid.is_some()
-                && self.healer.stable_at(&name).is_some_and(|t| t <= now)
-                && self.healer.on_stable(&name, now)
-            {
-                tracing::info!(agent = %name, "✅ {name} is stable again");
-                self.record(
-                    &name,
-                    "breaker_closed",
-                    None,
-                    None,
-                    None,
-                    "restart succeeded",
-                );
-                self.dirty = true;
-            }
-            let due = self.agents[id]
-                .wake
-                .as_ref()
-                .is_some_and(|(at, _)| *at <= now);
-            if !due || self.stopping {
-                continue;
-            }
-            match self.agents[id].wake.take().map(|w| w.1) {
-                Some(Wake::Restart {
-                    breaker_key,
-                    attempt,
-                    trial,
-                }) => self.restart_now(id, &breaker_key, attempt, trial),
-                Some(Wake::Retry) => self.retry_hold(id),
-                Some(Wake::Dependencies) => self.on_dependencies_timer(id),
-                None => {}
-            }
-        }
-    }
-
-    /// The event loop. Returns when `shutdown` fires (agents are then stopped by the caller).
-    pub async fn run(
-        &mut self,
-        rx: &mut mpsc::UnboundedReceiver<Event>,
-        shutdown: &CancellationToken,
-    ) {
-        let interval = self
-            .config
-            .self_healing
-            .interval
-            .max(Duration::from_millis(100));
-        let next = |from: tokio::time::Instant| {
-            from.checked_add(interval)
-                .unwrap_or(from + healing_core::duration_bound::MAX)
-        };
-        let mut next_pass = next(tokio::time::Instant::now());
-        self.publish();
-        let mut last_publish = tokio::time::Instant::now();
-        loop {
-            // Under a flood of events the snapshot is built at most every PUBLISH_EVERY, not per event.
-            let publish_at = self
-                .dirty
-                .then_some(last_publish + crate::publishing::PUBLISH_EVERY);
-            let wake_in = self
-                .next_wake()
-                .map(|t| t.duration_since(self.clock.now()).unwrap_or(Duration::ZERO));
-            let timer = async {
-                match wake_in {
-                    Some(d) => tokio::time::sleep(d).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                ev = rx.recv() => match ev {
-                    Some(ev) => self.on_event(ev),
-                    None => return,
-                },
-                _ = timer => self.on_timers(),
-                _ = tokio::time::sleep_until(next_pass) => {
-                    next_pass = next(tokio::time::Instant::now());
-                    self.health_pass();
-                }
-                _ = async { tokio::time::sleep_until(publish_at.unwrap_or(next_pass)).await }, if publish_at.is_some() => {}
-            }
-            if publish_at.is_none_or(|at| tokio::time::Instant::now() >= at) && self.dirty {
-                self.publish();
-                last_publish = tokio::time::Instant::now();
-            }
-        }
-    }
-
-    /// Dispatches one event.
-    pub fn on_event(&mut self, ev: Event) {
-        match ev {
-            Event::Exited {
-                agent,
-                generation,
-                exit,
-                incidents,
-            } => self.on_exit(agent, generation, exit, incidents),
-            Event::Incidents {
-                agent,
-                generation,
-                incidents,
-            } => {
-                self.backlog.release();
-                self.on_incidents(agent, generation, incidents);
-            }
-            Event::LogIncidents { agent, incidents } => {
-                self.backlog.release();
-                self.on_log_incidents(agent, incidents);
-            }
-            Event::FollowProgress => self.dirty = true,
-            Event::FixDone { target, outcome } => self.on_fix_done(target, outcome),
-            Event::ProbeFailed {
-                agent,
-                generation,
-                reason,
-            } => self.on_probe_failed(agent, generation, reason),
-            Event::HealthProbe {
-                agent,
-                generation,
-                failure,
-            } => self.on_health_probe(agent, generation, failure),
-            Event::HangDump {
-                agent,
-                generation,
-                text,
-            } => self.on_hang_dump(agent, generation, text),
-            Event::Ready {
-                agent,
-                generation,
-                ok,
-            } => self.on_ready(agent, generation, ok),
-            Event::Control {
-                request,
-                source,
-                reply,
-            } => self.on_control(request, source, reply),
-        }
     }
 }

@@ -1,6 +1,6 @@
 //! What leaves the process is scrubbed: an agent prints the errors real libraries print, with a bot
 //! token, a DSN password and an API key in them; none of them reaches the state documents, a webhook
-//! alert or the supervisor's own log (alert text itself: `alert::format`'s tests), while the error itself stays readable.
+//! alert or the supervisor's own log (alert text itself: `alert::message`'s tests), while the error itself stays readable.
 
 #![allow(clippy::unwrap_used)]
 

@@ -1,9 +1,9 @@
 //! Telegram Bot API `sendMessage`.
 //!
 //! The token is part of the URL path (`/bot<token>/sendMessage`), so the URL itself is a secret: it is
-//! built here, used once, and never formatted into a log line or error (see [`super::http`]).
+//! built here, used once, and never formatted into a log line or error (see [`super::transport`]).
 
-use super::http::{bounded_body, excerpt, retry_after_header, transport_error};
+use super::transport::{bounded_body, excerpt, retry_after_header, transport_error};
 use super::{AlertError, SinkKind};
 use crate::redact::Secret;
 use serde::Deserialize;

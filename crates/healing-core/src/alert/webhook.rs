@@ -1,7 +1,7 @@
 //! A generic Slack-compatible webhook: `POST {"text": ...}`. The whole URL is a secret (Slack-style
 //! webhook URLs are bearer credentials), so it is never logged, not even redacted.
 
-use super::http::{bounded_body, excerpt, retry_after_header, transport_error};
+use super::transport::{bounded_body, excerpt, retry_after_header, transport_error};
 use super::{AlertError, SinkKind};
 use crate::redact::Secret;
 use std::time::Duration;

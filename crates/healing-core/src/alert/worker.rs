@@ -1,7 +1,7 @@
 //! The worker task: filter, de-duplicate, deliver with retries, park failures in the outbox.
 
-use super::format::{Style, render};
 use super::gate::Gate;
+use super::message::{Style, render};
 use super::outbox::Outbox;
 use super::telegram::TelegramSink;
 use super::webhook::WebhookSink;

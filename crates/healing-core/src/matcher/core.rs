@@ -7,7 +7,7 @@
 //! usually a wrapper (`requests.exceptions.ConnectionError` around a `ConnectionRefusedError`). Detail
 //! the root line lacks (host and port) is taken from the other lines of the chain.
 
-use super::text;
+use super::record_text;
 use crate::catalogue::{Catalogue, Classification};
 use crate::fingerprint::{self, Frames};
 use crate::incident::{Detail, Incident};
@@ -102,7 +102,7 @@ impl Core {
         if self.is_idle() && !cat.may_match(raw) {
             return;
         }
-        let text = text::clean(raw);
+        let text = record_text::clean(raw);
         self.process_text(cat, line_no, &text, true, emit);
     }
 
@@ -122,7 +122,7 @@ impl Core {
         json: bool,
         emit: &mut dyn FnMut(Incident),
     ) {
-        let text = text::unwrap(text);
+        let text = record_text::unwrap(text);
         match std::mem::take(&mut self.state) {
             State::Idle => self.idle(cat, line_no, text, json, emit),
             State::Frames(mut tb) => {
@@ -131,14 +131,14 @@ impl Core {
                     emit(tb.finish(cat));
                     return self.idle(cat, line_no, text, json, emit);
                 }
-                if text.is_empty() || text::is_indented(text) {
+                if text.is_empty() || record_text::is_indented(text) {
                     tb.frames.push_line(text);
                     self.state = State::Frames(tb);
-                } else if text::is_traceback_header(text) {
+                } else if record_text::is_traceback_header(text) {
                     // A new traceback before this one printed its exception: it was cut short.
                     emit(tb.finish(cat));
                     self.state = State::Frames(Traceback::new(line_no));
-                } else if let Some(name) = text::exception_name(text) {
+                } else if let Some(name) = record_text::exception_name(text) {
                     tb.push(cat, line_no, text, name);
                     self.state = State::AfterException(tb);
                 } else {
@@ -153,15 +153,17 @@ impl Core {
             }
             State::AfterException(mut tb) => {
                 tb.lines += 1;
-                if tb.lines <= MAX_TRACEBACK_LINES && (text.is_empty() || text::is_indented(text)) {
+                if tb.lines <= MAX_TRACEBACK_LINES
+                    && (text.is_empty() || record_text::is_indented(text))
+                {
                     // Continuation of a multi-line message, or the blank lines around a chain marker.
                     self.state = State::AfterException(tb);
-                } else if tb.lines <= MAX_TRACEBACK_LINES && text::is_chain_marker(text) {
+                } else if tb.lines <= MAX_TRACEBACK_LINES && record_text::is_chain_marker(text) {
                     tb.chained = true;
                     self.state = State::AfterException(tb);
                 } else if tb.lines <= MAX_TRACEBACK_LINES
                     && tb.chained
-                    && text::is_traceback_header(text)
+                    && record_text::is_traceback_header(text)
                 {
                     tb.chained = false;
                     self.state = State::Frames(tb);
@@ -184,7 +186,7 @@ impl Core {
         if json && expand_json(cat, line_no, text, emit) {
             return;
         }
-        if text::is_traceback_header(text) {
+        if record_text::is_traceback_header(text) {
             self.state = State::Frames(Traceback::new(line_no));
             return;
         }
@@ -214,7 +216,7 @@ fn standalone(
 /// through a fresh state machine; the first incident found is the line's one incident.
 /// Returns false when the line is not a JSON object.
 fn expand_json(cat: &Catalogue, line_no: u64, text: &str, emit: &mut dyn FnMut(Incident)) -> bool {
-    let Some(texts) = text::json_texts(text) else {
+    let Some(texts) = record_text::json_texts(text) else {
         return false;
     };
     let mut found: Option<Incident> = None;
@@ -248,7 +250,7 @@ fn incident(c: Classification, line_no: u64, text: &str, fingerprint: String) ->
         action: c.action,
         pattern: c.pattern,
         line_no,
-        line: text::truncate(text, MAX_LINE_TEXT).to_string(),
+        line: record_text::truncate(text, MAX_LINE_TEXT).to_string(),
         detail: c.detail,
         fingerprint,
     }
@@ -275,8 +277,8 @@ impl Traceback {
     fn push(&mut self, cat: &Catalogue, line_no: u64, text: &str, name: &str) {
         let exception = Exception {
             line_no,
-            text: text::truncate(text, MAX_LINE_TEXT).to_string(),
-            name: text::truncate(name, MAX_LINE_TEXT).to_string(),
+            text: record_text::truncate(text, MAX_LINE_TEXT).to_string(),
+            name: record_text::truncate(name, MAX_LINE_TEXT).to_string(),
             class: cat.classify(text),
         };
         if self.exceptions.len() < MAX_CHAIN {

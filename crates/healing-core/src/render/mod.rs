@@ -15,12 +15,12 @@
 
 mod client;
 mod error;
-mod metrics;
 pub mod rate_limit;
 mod services;
 pub mod types;
+mod usage;
 
 pub use client::{ClientOptions, MAX_BODY, RenderClient};
 pub use error::RenderApiError;
-pub use metrics::{RenderSample, Usage};
 pub use types::{Commit, Deploy, Service, ServiceEvent};
+pub use usage::{RenderSample, Usage};
