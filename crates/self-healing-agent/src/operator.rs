@@ -11,6 +11,19 @@ use crate::supervisor::Supervisor;
 use tokio::sync::oneshot;
 
 impl Supervisor {
+    /// An operator's command in the history (`event: operator`, the verb as the action).
+    fn record_operator(&mut self, agent: &str, verb: Verb, msg: &str) {
+        self.record(
+            agent,
+            "operator",
+            None,
+            Some(verb.as_str().into()),
+            None,
+            msg,
+        );
+        self.dirty = true;
+    }
+
     /// Applies one operator command; the answer goes to `reply` (now, or when the process ends).
     pub(crate) fn on_control(
         &mut self,
@@ -45,15 +58,7 @@ impl Supervisor {
                     answer.message
                 );
                 tracing::info!(proposal = %pid, "{msg}");
-                self.record(
-                    crate::SOURCE,
-                    "operator",
-                    None,
-                    Some(req.verb.as_str().into()),
-                    None,
-                    &msg,
-                );
-                self.dirty = true;
+                self.record_operator(crate::SOURCE, req.verb, &msg);
                 let _ = reply.send(answer);
                 return;
             }
@@ -98,15 +103,7 @@ impl Supervisor {
             };
             let msg = format!("{} by operator ({}): {what}", req.verb, source.as_str());
             tracing::info!(agent = %name, verb = %req.verb, source = source.as_str(), "{msg}");
-            self.record(
-                &name,
-                "operator",
-                None,
-                Some(req.verb.as_str().into()),
-                None,
-                &msg,
-            );
-            self.dirty = true;
+            self.record_operator(&name, req.verb, &msg);
         }
         match answer {
             Answer::Now(r) => {
