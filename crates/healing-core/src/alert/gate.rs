@@ -26,14 +26,14 @@ impl Gate {
         if alert.severity < self.min_severity {
             lock(stats).below_threshold += 1;
             super::note_recent(stats, now, alert, "below_threshold", None);
-            tracing::info!(key = alert.key, severity = %alert.severity, title = alert.title,
+            tracing::info!(alert = alert.key, severity = %alert.severity, title = alert.title,
                 outcome = "below_threshold", "alert recorded, not sent");
             return false;
         }
         if !self.dedup.admit(&alert.key, now) {
             lock(stats).duplicates += 1;
             super::note_recent(stats, now, alert, "duplicate", None);
-            tracing::debug!(key = alert.key, severity = %alert.severity,
+            tracing::debug!(alert = alert.key, severity = %alert.severity,
                 outcome = "duplicate", "alert dropped as duplicate within the dedup window");
             return false;
         }
@@ -41,7 +41,7 @@ impl Gate {
             lock(stats).rate_limited += 1;
             super::note_recent(stats, now, alert, "rate_limited", None);
             tracing::debug!(
-                key = alert.key,
+                alert = alert.key,
                 outcome = "rate_limited",
                 "alert held back by the rate limit (summarised when the window ends)"
             );
@@ -50,7 +50,7 @@ impl Gate {
         if !self.has_sinks {
             lock(stats).no_sink += 1;
             super::note_recent(stats, now, alert, "no_sink", None);
-            tracing::warn!(key = alert.key, severity = %alert.severity, title = alert.title,
+            tracing::warn!(alert = alert.key, severity = %alert.severity, title = alert.title,
                 outcome = "no_sink", "alert (no sink configured)");
             return false;
         }

@@ -242,11 +242,11 @@ impl AlertHandle {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(Command::Alert(a))) => {
                 lock(&self.stats).dropped_queue_full += 1;
-                tracing::warn!(key = a.key, severity = %a.severity, "alert queue full; alert dropped");
+                tracing::warn!(alert = a.key, severity = %a.severity, "alert queue full; alert dropped");
             }
             Err(mpsc::error::TrySendError::Full(_)) => {}
             Err(mpsc::error::TrySendError::Closed(Command::Alert(a))) => {
-                tracing::warn!(key = a.key, "alert worker stopped; alert not sent");
+                tracing::warn!(alert = a.key, "alert worker stopped; alert not sent");
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {}
         }

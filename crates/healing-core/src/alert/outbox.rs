@@ -71,7 +71,7 @@ impl Outbox {
     pub(super) fn push(&mut self, alert: Alert, sink: SinkKind, error: String, now: SystemTime) {
         if self.entries.len() >= self.limit {
             let dropped = self.entries.remove(0);
-            tracing::warn!(key = dropped.alert.key, sink = %dropped.sink,
+            tracing::warn!(alert = dropped.alert.key, sink = %dropped.sink,
                 "alert outbox full; oldest undelivered alert dropped");
         }
         self.entries.push(OutboxEntry {

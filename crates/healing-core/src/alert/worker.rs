@@ -82,7 +82,7 @@ impl Worker {
         if list.is_empty() {
             tracing::info!(
                 source,
-                token_env = cfg.telegram.token_env,
+                bot_token_from = cfg.telegram.token_env,
                 url_env = cfg.webhook.url_env,
                 "no alert sink configured; alerts are logged only"
             );
@@ -160,7 +160,7 @@ impl Worker {
                 Ok(()) => {
                     lock(&self.stats).sent += 1;
                     self.note(&alert, "sent", Some(kind));
-                    tracing::info!(source = self.source, key = alert.key, severity = %alert.severity,
+                    tracing::info!(source = self.source, alert = alert.key, severity = %alert.severity,
                         sink = %kind, title = alert.title, outcome = "sent", "alert sent");
                 }
                 Err(e) => self.failed(alert.clone(), kind, e),
@@ -179,11 +179,11 @@ impl Worker {
         if let AlertError::Rejected { .. } = error {
             lock(&self.stats).rejected += 1;
             self.note(&alert, "rejected", Some(kind));
-            tracing::error!(key = alert.key, sink = %kind, error = %text, outcome = "rejected",
+            tracing::error!(alert = alert.key, sink = %kind, error = %text, outcome = "rejected",
                 "alert rejected by the server; not retried");
             return;
         }
-        tracing::warn!(source = self.source, key = alert.key, sink = %kind, error = %text, outcome = "outbox",
+        tracing::warn!(source = self.source, alert = alert.key, sink = %kind, error = %text, outcome = "outbox",
             "alert not delivered; kept in the outbox");
         lock(&self.stats).failed += 1;
         self.note(&alert, "outbox", Some(kind));
@@ -205,7 +205,7 @@ impl Worker {
         let mut keep = Vec::new();
         for mut entry in entries {
             let Some(i) = self.sinks.iter().position(|s| s.kind() == entry.sink) else {
-                tracing::warn!(key = entry.alert.key, sink = %entry.sink,
+                tracing::warn!(alert = entry.alert.key, sink = %entry.sink,
                     "outbox alert dropped: its sink is no longer configured");
                 continue;
             };
@@ -218,12 +218,12 @@ impl Worker {
                     let mut stats = lock(&self.stats);
                     stats.sent += 1;
                     stats.resent_from_outbox += 1;
-                    tracing::info!(key = entry.alert.key, sink = %entry.sink, attempts = entry.attempts + 1,
+                    tracing::info!(alert = entry.alert.key, sink = %entry.sink, attempts = entry.attempts + 1,
                         outcome = "sent", "alert from the outbox sent");
                 }
                 Err(AlertError::Rejected { .. }) => {
                     lock(&self.stats).rejected += 1;
-                    tracing::error!(key = entry.alert.key, sink = %entry.sink, outcome = "rejected",
+                    tracing::error!(alert = entry.alert.key, sink = %entry.sink, outcome = "rejected",
                         "outbox alert rejected by the server; dropped");
                 }
                 Err(e) => {
@@ -273,7 +273,7 @@ impl Worker {
                 }
                 stats.requested_waits.push(wait);
             }
-            tracing::info!(key = alert.key, sink = %sink.kind(), attempt, wait_secs = wait.as_secs_f64(),
+            tracing::info!(alert = alert.key, sink = %sink.kind(), attempt, wait_secs = wait.as_secs_f64(),
                 error = %error, "alert delivery failed; retrying");
             let scaled = wait.mul_f64(self.options.time_scale.clamp(0.0, 1e6));
             tokio::select! {
