@@ -11,7 +11,7 @@ use crate::{
     lifetime, live_docs, reload, spawn,
 };
 use anyhow::Context;
-use healing_core::alert::{Alert, AlertHandle};
+use healing_core::alert::Alert;
 use healing_core::catalogue::Catalogue;
 use healing_core::clock::SharedClock;
 use healing_core::config_load::LoadedConfig;
@@ -128,15 +128,25 @@ pub(crate) async fn start(
         writer: state_writer.clone(),
     });
     let http_task = listener.map(|l| {
-        start_http(
-            l,
-            config,
-            live,
-            &clock,
-            &sup.alerts,
-            control_routes,
-            &http_stop,
-        )
+        let options = http::HttpOptions {
+            docs: live,
+            // The supervisor rewrites its status at least every interval; five missed passes is stale.
+            stale_after: (config.self_healing.interval * 5).max(http::DEFAULT_STALE_AFTER),
+            clock: clock.clone(),
+            access: l
+                .local_addr()
+                .map_or(http_access::Access::Token(None), |addr| {
+                    http_access::Access::for_listener(
+                        addr,
+                        std::env::var(http_access::TOKEN_ENV).ok(),
+                    )
+                }),
+            // Idle clients never get the descriptors that spawning and state writes need.
+            limits: http_conn::Limits::for_nofile(nofile),
+            alerts: sup.alerts.clone(),
+            control: Some(control_routes),
+        };
+        start_http(l, options, &http_stop)
     });
     let control_stop = CancellationToken::new();
     let transports = control_transports::start(&mut sup, &state_dir, &control_stop);
@@ -220,28 +230,9 @@ async fn bind_http(
 /// from the same state interface it writes through.
 fn start_http(
     listener: tokio::net::TcpListener,
-    config: &healing_core::config::Config,
-    docs: documents::Documents,
-    clock: &SharedClock,
-    alerts: &AlertHandle,
-    control: axum::Router,
+    options: http::HttpOptions,
     stop: &CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
-    let options = http::HttpOptions {
-        docs,
-        // The supervisor rewrites its status at least every interval; five missed passes is stale.
-        stale_after: (config.self_healing.interval * 5).max(http::DEFAULT_STALE_AFTER),
-        clock: clock.clone(),
-        access: listener
-            .local_addr()
-            .map_or(http_access::Access::Token(None), |addr| {
-                http_access::Access::for_listener(addr, std::env::var(http_access::TOKEN_ENV).ok())
-            }),
-        // Idle clients never get the descriptors that spawning and state writes need.
-        limits: http_conn::Limits::for_nofile(lifetime::raise_nofile_limit()),
-        alerts: alerts.clone(),
-        control: Some(control),
-    };
     let stop = stop.clone();
     // A thread and runtime of their own: the endpoints answer while the event loop's thread is busy
     // with an output flood (they read the live snapshot, which needs nothing from that thread).
