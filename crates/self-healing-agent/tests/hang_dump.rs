@@ -24,6 +24,17 @@ fn incident(p: &Project) -> serde_json::Value {
         .unwrap_or_default()
 }
 
+/// Waits until the last incident carries the stack frames of a dump.
+async fn wait_for_frames(p: &Project) {
+    assert!(
+        wait_for(Duration::from_secs(20), || incident(p)["detail"]["frames"]
+            .is_array())
+        .await,
+        "{:?}",
+        p.state("agent_status.json")
+    );
+}
+
 #[tokio::test]
 async fn a_hung_python_agent_is_asked_for_its_stack_before_it_is_killed() {
     let p = Project::new();
@@ -31,13 +42,7 @@ async fn a_hung_python_agent_is_asked_for_its_stack_before_it_is_killed() {
     p.write("healing.toml", &config(""));
     let hook = Webhook::start().await;
     let sup = Binary::start(&p, &[("HEALING_WEBHOOK_URL", hook.url.as_str())]);
-    assert!(
-        wait_for(Duration::from_secs(20), || incident(&p)["detail"]["frames"]
-            .is_array())
-        .await,
-        "{:?}",
-        p.state("agent_status.json")
-    );
+    wait_for_frames(&p).await;
     let inc = incident(&p);
     let top = &inc["detail"]["frames"][0];
     assert!(
@@ -81,13 +86,7 @@ async fn dump_command_output_is_used_when_configured() {
         &config(r#"dump_command = ["sh", "-c", "echo 'Thread {pid} (idle): MainThread'; echo '    stuck (dumped.py:3)'"]"#),
     );
     let sup = Binary::start(&p, &[]);
-    assert!(
-        wait_for(Duration::from_secs(20), || incident(&p)["detail"]["frames"]
-            .is_array())
-        .await,
-        "{:?}",
-        p.state("agent_status.json")
-    );
+    wait_for_frames(&p).await;
     let top = incident(&p)["detail"]["frames"][0].clone();
     assert_eq!(top["file"], "dumped.py");
     assert_eq!(top["line"], 3);

@@ -80,6 +80,17 @@ fn sent(s: &Shared, method: &str, needle: &str) -> bool {
         .any(|(m, b)| m == method && b.to_string().contains(needle))
 }
 
+/// The supervisor with the bot's token and chat id (chat 100) in its environment.
+fn start_with_bot(p: &Project) -> Binary {
+    Binary::start(
+        p,
+        &[
+            ("TELEGRAM_BOT_TOKEN", "123:secret-token"),
+            ("TELEGRAM_CHAT_ID", "100"),
+        ],
+    )
+}
+
 fn agent(p: &Project, name: &str) -> Value {
     p.state("agent_status.json")
         .map(|s| s["agents"][name].clone())
@@ -102,11 +113,7 @@ async fn commands_and_buttons_from_the_chat_drive_the_supervisor() {
         "cooldown = \"1s\"\nreset_after = \"1h\"",
     );
     p.write("healing.toml", &toml);
-    let env = [
-        ("TELEGRAM_BOT_TOKEN", "123:secret-token"),
-        ("TELEGRAM_CHAT_ID", "100"),
-    ];
-    let sup = Binary::start(&p, &env);
+    let sup = start_with_bot(&p);
     let long = Duration::from_secs(20);
 
     // The hold notice carries the buttons.
@@ -167,11 +174,7 @@ async fn a_proposed_fix_is_applied_from_its_telegram_button() {
          [[agents]]\nname = \"writer\"\ncommand = [\"python3\", \"writer.py\"]\n"
     ));
     p.write("healing.toml", &toml);
-    let env = [
-        ("TELEGRAM_BOT_TOKEN", "123:secret-token"),
-        ("TELEGRAM_CHAT_ID", "100"),
-    ];
-    let sup = Binary::start(&p, &env);
+    let sup = start_with_bot(&p);
     let long = Duration::from_secs(20);
     assert!(wait_for(long, || sent(&tg, "sendMessage", "apply:1")).await);
     assert!(sent(&tg, "sendMessage", "skip:1"));
